@@ -1,0 +1,1 @@
+"""API access for partners: OAuth2 client credentials per tenant."""

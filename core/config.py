@@ -1,0 +1,63 @@
+"""Settings read once from the environment (``PARCOURS_*``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of Parcours, one typed object. See the README's table."""
+
+    model_config = SettingsConfigDict(env_prefix="PARCOURS_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(default=Path("var"))
+    database_url: str | None = None
+    """Owner connection (migrations). Unset: an embedded PostgreSQL under data_dir."""
+    app_database_url: str | None = None
+    """Connection of the application role. Unset: derived from database_url with
+    user ``parcours_app`` and ``app_db_password``."""
+    app_db_password: SecretStr | None = None
+    master_key: SecretStr | None = None
+    """Base64 of 32 bytes. Unset in development: a key file under data_dir."""
+    broker_url: str | None = None
+    """``redis://…`` or ``amqp://…``. Unset: an in-memory broker with an in-process worker."""
+    worker_threads: int = 2
+    embedded_worker: bool = True
+    """Run a job worker inside ``parcours run``; set false when ``parcours worker`` runs apart."""
+    plugins: str = ""
+    """Extra plugin modules to load, comma-separated dotted paths, besides the entry points."""
+    outbox_redispatch_seconds: float = 30.0
+    """A pending outbox row dispatched longer ago than this is dispatched again."""
+    outbox_poll_seconds: float = 2.0
+    outbox_max_attempts: int = 10
+    token_ttl_seconds: int = 3600
+    base_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def plugin_modules(self) -> list[str]:
+        return [name.strip() for name in self.plugins.split(",") if name.strip()]
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,19 @@
+"""Piccolo app holding every core table and the core migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from core.access.tables import ApiClient, ApiToken
+from core.events.tables import ActionProposal, Event
+from core.identity.tables import Person
+from core.outbox.tables import OutboxMessage
+from core.tenancy.tables import Tenant
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
+    table_classes=[Tenant, ApiClient, ApiToken, Person, Event, ActionProposal, OutboxMessage],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Life events, their intake and their routing into action proposals."""

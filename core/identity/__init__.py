@@ -1,0 +1,1 @@
+"""People, identifiers and (later) professionals, organisations and login."""

@@ -1,0 +1,28 @@
+"""People known to a tenant."""
+
+from __future__ import annotations
+
+from piccolo.columns import UUID, Boolean, Bytea, Date, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.db.engine import DB
+
+
+class Person(Table, db=DB, tablename="person"):
+    """A person receiving care. The INS is stored encrypted, found by a keyed hash."""
+
+    id = UUID(primary_key=True)
+    tenant_id = UUID(null=False)
+    ins_digest = Varchar(length=64, null=False)
+    """HMAC-SHA256 of the INS/NIR under the tenant's lookup key (deduplication)."""
+    ins_ciphertext = Bytea(null=False)
+    """AES-256-GCM of the INS/NIR under the tenant's data key."""
+    family_name = Varchar(length=100, null=False)
+    given_names = Varchar(length=200, null=False)
+    birth_date = Date(null=False)
+    commune_insee = Varchar(length=5, null=False)
+    lives_alone = Boolean(null=True, default=None)
+    is_demo = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

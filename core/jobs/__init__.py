@@ -1,0 +1,1 @@
+"""Background jobs on dramatiq: the broker, the actors, the outbox dispatcher."""

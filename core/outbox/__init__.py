@@ -1,0 +1,1 @@
+"""Transactional outbox: work recorded with the data, delivered at least once."""

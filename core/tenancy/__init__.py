@@ -1,0 +1,1 @@
+"""The tenant registry: territories running Parcours."""

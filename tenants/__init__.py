@@ -1,0 +1,1 @@
+"""Territories: onboarding a tenant, and the demo territories with their fictional data."""

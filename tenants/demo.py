@@ -1,0 +1,102 @@
+"""Load the demo territories of ``tenants/territories/*.toml`` (idempotent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core.access.service import register_known_client
+from core.db.connection import scoped_connection
+from core.db.scope import tenant_scope
+from core.events.intake import receive_event
+from core.events.schemas import EventIn
+from core.outbox.service import Dispatch
+from core.runtime import Runtime
+from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
+from tenants.onboarding import check_plugins, onboard_territory
+
+TERRITORIES = Path(__file__).parent / "territories"
+
+
+@dataclass
+class SeedReport:
+    tenant: TenantRecord
+    created_tenant: bool
+    api_clients: list[dict[str, str]]
+    events_created: int
+    dispatches: list[Dispatch] = field(default_factory=list)
+
+
+def territory_files() -> list[Path]:
+    return sorted(TERRITORIES.glob("*.toml"))
+
+
+def load_territory(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
+    """Create the territory of ``spec`` if missing, then its clients and events."""
+    meta = spec["tenant"]
+    tenant = await get_tenant(meta["slug"])
+    created = tenant is None
+    if tenant is None:
+        tenant = await onboard_territory(
+            runtime.plugins,
+            meta["slug"],
+            meta["name"],
+            meta["departements"],
+            meta.get("plugins"),
+            is_demo=True,
+        )
+    else:
+        await set_enabled_plugins(tenant.slug, check_plugins(runtime.plugins, meta["plugins"]))
+    clients = []
+    for client in spec.get("api_clients", []):
+        await register_known_client(
+            tenant.id, client["client_id"], client["name"], client["secret"], client["scopes"]
+        )
+        clients.append({"client_id": client["client_id"], "client_secret": client["secret"]})
+    report = SeedReport(tenant, created, clients, events_created=0)
+    now = runtime.clock()
+    for item in spec.get("events", []):
+        occurred = (now + dt.timedelta(days=item.get("occurred_in_days", 0))).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        event = msgspec.convert(
+            {
+                "type": item["type"],
+                "occurred_at": occurred.isoformat(),
+                "person": item["person"],
+                "details": item.get("details", {}),
+            },
+            EventIn,
+        )
+        received = await receive_event(
+            tenant.id, event, item["idempotency_key"], "demo-seed", runtime.keyring, now
+        )
+        if received.created:
+            report.events_created += 1
+            if received.dispatch is not None:
+                report.dispatches.append(received.dispatch)
+    await mark_demo_people(tenant)
+    return report
+
+
+async def mark_demo_people(tenant: TenantRecord) -> None:
+    """Flag the people the seed declared as demo data."""
+    async with tenant_scope(tenant.id):
+        await scoped_connection().execute(
+            "UPDATE person SET is_demo = true WHERE id IN "
+            "(SELECT person_id FROM event WHERE declared_by = 'demo-seed')"
+        )
+
+
+async def seed_all(runtime: Runtime) -> list[SeedReport]:
+    specs = [load_territory(path) for path in territory_files()]
+    return [await seed_territory(runtime, spec) for spec in specs]

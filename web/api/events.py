@@ -1,0 +1,72 @@
+"""``/t/{slug}/api/v1/events``: partners declare life events and follow their routing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from core.access.service import Principal
+from core.errors import NotFound
+from core.events.intake import receive_event
+from core.events.queries import get_event
+from core.events.schemas import EventIn, EventOut, EventReceived
+from core.jobs.system import JobSystem
+from core.runtime import Runtime
+from core.tenancy.service import TenantRecord
+from web.context import provide_principal, require_scope
+
+
+class EventsController(Controller):
+    path = "/t/{slug:str}/api/v1/events"
+    tags = ["events"]
+    dependencies = {"principal": Provide(provide_principal)}
+    security = [{"bearer": []}]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Déclarer un événement de vie")
+    async def declare(
+        self,
+        data: EventIn,
+        tenant: TenantRecord,
+        principal: Principal,
+        runtime: Runtime,
+        jobs: JobSystem | None,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(
+                header="Idempotency-Key",
+                required=False,
+                description="Obligatoire. Une valeur unique par événement ; "
+                "la rejouer renvoie le même événement sans rien créer.",
+            ),
+        ] = None,
+    ) -> EventReceived:
+        """Store the event and its routing message in one transaction; route it in the background.
+
+        Replaying the same Idempotency-Key with the same body returns the same
+        event (201, nothing created); with another body, 422.
+        """
+        require_scope(principal, "events:write")
+        received = await receive_event(
+            tenant.id,
+            data,
+            idempotency_key,
+            declared_by=f"api:{principal.client_id}",
+            keyring=runtime.keyring,
+            now=runtime.clock(),
+        )
+        if received.dispatch is not None and jobs is not None:
+            jobs.send(received.dispatch)
+        return EventReceived(id=str(received.event_id), status=received.status)
+
+    @get("/{event_id:uuid}", summary="Lire un événement et ses propositions d'action")
+    async def read(self, event_id: uuid.UUID, tenant: TenantRecord, principal: Principal) -> EventOut:
+        require_scope(principal, "events:read")
+        event = await get_event(tenant.id, event_id)
+        if event is None:
+            raise NotFound("événement introuvable dans ce territoire")
+        return event

@@ -1,0 +1,95 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from core.config import Environment
+from core.db.engine import DB
+from core.jobs.system import JobSystem
+from core.runtime import Runtime
+from web.api.events import EventsController
+from web.api.oauth import issue_token
+from web.context import provide_jobs, provide_runtime, provide_tenant
+from web.health import health
+from web.pages.home import platform_home, tenant_home
+from web.problems import EXCEPTION_HANDLERS
+from web.security import SecurityHeadersMiddleware
+
+HERE = Path(__file__).parent
+
+
+def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
+    """Build the app. ``start_jobs``: run the broker, dispatcher and (embedded) worker."""
+    settings = runtime.settings
+    jobs = JobSystem(runtime) if start_jobs else None
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await DB.ensure_pool()
+        if jobs is not None:
+            jobs.start(with_worker=settings.embedded_worker)
+            jobs.start_dispatcher()
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                await jobs.stop_dispatcher()
+                jobs.stop()
+            await DB.close_pool()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            platform_home,
+            tenant_home,
+            issue_token,
+            EventsController,
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+        ],
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "jobs": Provide(provide_jobs, sync_to_thread=False),
+            "tenant": Provide(provide_tenant),
+        },
+        state=State({"runtime": runtime, "jobs": jobs}),
+        lifespan=[lifespan],
+        request_class=HTMXRequest,
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[SecurityHeadersMiddleware(hsts=settings.env is Environment.PRODUCTION)],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(
+            title="Parcours API",
+            version="1",
+            description="Déclaration d'événements de vie et suivi des propositions d'action, "
+            "par territoire (`/t/{slug}/…`). Erreurs au format RFC 9457 "
+            "(`application/problem+json`).",
+            servers=[Server(url=settings.base_url)],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Jeton obtenu sur `/t/{slug}/oauth/token` (client credentials).",
+                    )
+                }
+            ),
+            path="/schema",
+        ),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja + htmx), French first."""

@@ -1,0 +1,19 @@
+"""Public pages: the list of territories and each territory's home page."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.response import Template
+
+from core.access.service import SCOPES
+from core.tenancy.service import TenantRecord, list_tenants
+
+
+@get("/", include_in_schema=False)
+async def platform_home() -> Template:
+    return Template("platform_home.html", context={"tenants": await list_tenants()})
+
+
+@get("/t/{slug:str}/", include_in_schema=False)
+async def tenant_home(tenant: TenantRecord) -> Template:
+    return Template("tenant_home.html", context={"tenant": tenant, "scopes": SCOPES})
