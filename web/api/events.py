@@ -6,8 +6,8 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from core.access.service import Principal
@@ -30,15 +30,15 @@ class EventsController(Controller):
     @post("/", status_code=HTTP_201_CREATED, summary="Déclarer un événement de vie")
     async def declare(
         self,
-        data: EventIn,
-        tenant: TenantRecord,
-        principal: Principal,
-        runtime: Runtime,
-        jobs: JobSystem | None,
+        data: JSONBody[EventIn],
+        tenant: NamedDependency[TenantRecord],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobSystem | None],
         idempotency_key: Annotated[
             str | None,
-            Parameter(
-                header="Idempotency-Key",
+            HeaderParameter(
+                name="Idempotency-Key",
                 required=False,
                 description="Obligatoire. Une valeur unique par événement ; "
                 "la rejouer renvoie le même événement sans rien créer.",
@@ -64,7 +64,11 @@ class EventsController(Controller):
         return EventReceived(id=str(received.event_id), status=received.status)
 
     @get("/{event_id:uuid}", summary="Lire un événement et ses propositions d'action")
-    async def read(self, event_id: uuid.UUID, tenant: TenantRecord, principal: Principal) -> EventOut:
+    async def read(self,
+        event_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[TenantRecord],
+        principal: NamedDependency[Principal],
+    ) -> EventOut:
         require_scope(principal, "events:read")
         event = await get_event(tenant.id, event_id)
         if event is None:

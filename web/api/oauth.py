@@ -6,6 +6,7 @@ from typing import Any
 
 import anyio
 from litestar import Request, Response, post
+from litestar.di import NamedDependency
 
 from core.access.service import find_client, store_token
 from core.access.token_server import TokenServer, client_id_of, token_request
@@ -24,7 +25,9 @@ FORM = "application/x-www-form-urlencoded"
     status_code=200,
 )
 async def issue_token(
-    request: Request[Any, Any, Any], tenant: TenantRecord, runtime: Runtime
+    request: Request[Any, Any, Any],
+    tenant: NamedDependency[TenantRecord],
+    runtime: NamedDependency[Runtime],
 ) -> Response[Any]:
     if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
         return _oauth_error(400, "invalid_request", f"le corps doit être {FORM}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from core.access.service import SCOPES
@@ -15,5 +16,5 @@ async def platform_home() -> Template:
 
 
 @get("/t/{slug:str}/", include_in_schema=False)
-async def tenant_home(tenant: TenantRecord) -> Template:
+async def tenant_home(tenant: NamedDependency[TenantRecord]) -> Template:
     return Template("tenant_home.html", context={"tenant": tenant, "scopes": SCOPES})
