@@ -58,6 +58,10 @@ def settings(database: DatabaseUrls, data_dir: Path, master_key: str) -> Setting
         database_url=database.owner,
         master_key=master_key,
         broker_url=os.environ.get("PARCOURS_BROKER_URL") or None,
+        # Loaded (enabled for no tenant unless a test says so): a plugin that
+        # hangs on first use, for the crash test. Any worker of the session may
+        # pick up that test's event after the crash, so all must know it.
+        plugins="tests.support.slow_routing",
         outbox_redispatch_seconds=1.0,
         outbox_poll_seconds=0.2,
         base_url="http://localhost",
@@ -86,10 +90,12 @@ def client(runtime: Runtime, database: DatabaseUrls) -> Iterator[TestClient[Any]
 
 @pytest.fixture
 def make_tenant(aio: LoopThread, runtime: Runtime) -> Callable[..., TenantRecord]:
-    def make(plugins: list[str] | None = None, departements: tuple[str, ...] = ("40",)) -> TenantRecord:
+    def make(
+        plugins: tuple[str, ...] = ("routing.discharge",), departements: tuple[str, ...] = ("40",)
+    ) -> TenantRecord:
         slug = "t-" + uuid.uuid4().hex[:10]
         return aio.run(
-            onboard_territory(runtime.plugins, slug, f"Territoire {slug}", departements, plugins)
+            onboard_territory(runtime.plugins, slug, f"Territoire {slug}", departements, list(plugins))
         )
 
     return make
@@ -97,16 +103,16 @@ def make_tenant(aio: LoopThread, runtime: Runtime) -> Callable[..., TenantRecord
 
 @pytest.fixture
 def tenant(make_tenant: Callable[..., TenantRecord]) -> TenantRecord:
-    return make_tenant(["routing.discharge"])
+    return make_tenant()
 
 
 @pytest.fixture
-def token_for(
-    aio: LoopThread, client: TestClient[Any]
-) -> Callable[..., dict[str, str]]:
+def token_for(aio: LoopThread, client: TestClient[Any]) -> Callable[..., dict[str, str]]:
     """Authorization headers from a real client-credentials exchange."""
 
-    def token(tenant: TenantRecord, scopes: tuple[str, ...] = ("events:write", "events:read")) -> dict[str, str]:
+    def token(
+        tenant: TenantRecord, scopes: tuple[str, ...] = ("events:write", "events:read")
+    ) -> dict[str, str]:
         new = aio.run(create_client(tenant.id, "Hôpital de test", list(scopes)))
         response = client.post(
             f"/t/{tenant.slug}/oauth/token",

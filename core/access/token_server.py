@@ -68,6 +68,10 @@ class TokenResponse:
     issued: Issued | None = field(default=None)
 
 
+class _ClientCredentialsGrant(ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
 class TokenServer(AuthorizationServer):
     """One token request against one (possibly unknown) client."""
 
@@ -77,7 +81,7 @@ class TokenServer(AuthorizationServer):
         self._ttl = ttl_seconds
         self._now = now
         self.issued: Issued | None = None
-        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(_ClientCredentialsGrant)
         self.register_token_generator("default", self._generate)
 
     def query_client(self, client_id: str) -> _Client | None:
@@ -120,11 +124,26 @@ class TokenServer(AuthorizationServer):
         return None
 
 
+class _FormRequest(OAuth2Request):
+    """A token request whose parameters came in a form body."""
+
+    def __init__(self, uri: str, headers: Mapping[str, str], form: dict[str, str]) -> None:
+        super().__init__("POST", uri, headers=headers)
+        self._form = form
+        self.payload = BasicOAuth2Payload(form)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+
 def token_request(uri: str, headers: Mapping[str, str], form: dict[str, str]) -> OAuth2Request:
     """An authlib request; ``headers`` must be case-insensitive (HTTP semantics)."""
-    request = OAuth2Request("POST", uri, headers=headers)
-    request.payload = BasicOAuth2Payload(form)
-    return request
+    return _FormRequest(uri, headers, form)
 
 
 def client_id_of(headers: Mapping[str, str], form: dict[str, str]) -> str | None:

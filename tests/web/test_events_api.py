@@ -37,9 +37,7 @@ def test_discharge_of_a_fragile_person_yields_three_proposals(client, tenant, to
     assert kinds["gp_follow_up_call"]["source_plugin"] == "routing.discharge"
 
 
-def test_same_idempotency_key_returns_same_event_and_creates_nothing(
-    client, tenant, token_for, sql_owner
-):
+def test_same_idempotency_key_returns_same_event_and_creates_nothing(client, tenant, token_for, sql_owner):
     headers = token_for(tenant)
     body = discharge()
     first = post_event(client, tenant, headers, body, key="hospital-42")
@@ -47,9 +45,7 @@ def test_same_idempotency_key_returns_same_event_and_creates_nothing(
     again = post_event(client, tenant, headers, body, key="hospital-42")
     assert again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
-    count = sql_owner.execute(
-        "SELECT count(*) FROM event WHERE tenant_id = %s", (tenant.id,)
-    ).fetchone()[0]
+    count = sql_owner.execute("SELECT count(*) FROM event WHERE tenant_id = %s", (tenant.id,)).fetchone()[0]
     assert count == 1
     later = routed(client, tenant, headers, first.json()["id"])
     assert len(later["proposals"]) == len(event["proposals"]) == 3
@@ -130,9 +126,7 @@ def test_schema_violations_name_their_field(client, tenant, token_for, sql_owner
 
 
 def test_unknown_tenant_is_a_404_problem(client):
-    response = client.post(
-        "/t/nowhere/api/v1/events", json=discharge(), headers={"Idempotency-Key": "k"}
-    )
+    response = client.post("/t/nowhere/api/v1/events", json=discharge(), headers={"Idempotency-Key": "k"})
     assert response.status_code == 404
     assert response.json()["type"] == "/problems/not-found"
 

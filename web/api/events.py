@@ -64,7 +64,8 @@ class EventsController(Controller):
         return EventReceived(id=str(received.event_id), status=received.status)
 
     @get("/{event_id:uuid}", summary="Lire un événement et ses propositions d'action")
-    async def read(self,
+    async def read(
+        self,
         event_id: FromPath[uuid.UUID],
         tenant: NamedDependency[TenantRecord],
         principal: NamedDependency[Principal],
