@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 10
     token_ttl_seconds: int = 3600
     base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _worker_needs_a_broker(self) -> Settings:
+        if not self.embedded_worker and self.broker_url is None:
+            raise ValueError(
+                "PARCOURS_EMBEDDED_WORKER=false needs PARCOURS_BROKER_URL (redis:// or amqp://): "
+                "without a shared broker no other process can receive the jobs"
+            )
+        return self
 
     @property
     def embedded_database(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -99,6 +100,35 @@ def tenant_create(
         f"[green]Territoire créé[/] : {tenant.slug} ({tenant.name}) — "
         f"greffons : {', '.join(tenant.enabled_plugins) or 'aucun'}"
     )
+
+
+@tenant_app.command("plugins")
+def tenant_plugins(
+    slug: Annotated[str, typer.Argument(help="Territoire.")],
+    enable: Annotated[
+        list[str] | None, typer.Option("--enable", help="Greffon à activer (répétable).")
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", help="Greffon à désactiver (répétable).")
+    ] = None,
+) -> None:
+    """Activer ou désactiver des greffons pour un territoire."""
+    from core.tenancy.service import set_enabled_plugins
+    from tenants.onboarding import check_plugins
+
+    settings = get_settings()
+
+    async def change() -> tuple[str, ...]:
+        tenant = await _tenant_or_exit(slug)
+        runtime = _runtime(settings)
+        wanted = [name for name in tenant.enabled_plugins if name not in set(disable or [])]
+        wanted += check_plugins(runtime.plugins, enable or [])
+        await set_enabled_plugins(slug, wanted)
+        return tuple((await _tenant_or_exit(slug)).enabled_plugins)
+
+    with open_database(settings):
+        enabled = _run(change())
+    console.print(f"Greffons activés pour {slug} : {', '.join(enabled) or 'aucun'}")
 
 
 @tenant_app.command("list")
@@ -200,11 +230,13 @@ def run(
     from web.app import create_app
 
     settings = get_settings()
+    base = f"http://{host}:{port}"
+    if "PARCOURS_BASE_URL" not in os.environ:
+        settings = settings.model_copy(update={"base_url": base})
     _configure_logging()
     with open_database(settings):
         runtime = _runtime(settings)
         reports = _seed(runtime) if demo else []
-        base = f"http://{host}:{port}"
         console.rule("[bold]Parcours")
         console.print(f"Serveur : [link={base}]{base}/[/]  ·  santé : {base}/health  ·  API : {base}/schema")
         for report in reports:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.events.intake import receive_event
 from core.events.schemas import EventIn
-from core.outbox.service import Dispatch
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
 from tenants.onboarding import check_plugins, onboard_territory
@@ -29,7 +28,6 @@ class SeedReport:
     created_tenant: bool
     api_clients: list[dict[str, str]]
     events_created: int
-    dispatches: list[Dispatch] = field(default_factory=list)
 
 
 def territory_files() -> list[Path]:
@@ -80,10 +78,9 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
         received = await receive_event(
             tenant.id, event, item["idempotency_key"], "demo-seed", runtime.keyring, now
         )
-        if received.created:
-            report.events_created += 1
-            if received.dispatch is not None:
-                report.dispatches.append(received.dispatch)
+        # Routed by the outbox dispatcher of `parcours run` (it takes every
+        # pending message when it starts).
+        report.events_created += received.created
     await mark_demo_people(tenant)
     return report
 

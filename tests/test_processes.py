@@ -40,6 +40,7 @@ def test_killed_during_routing_then_restarted_creates_proposals_exactly_once(
     marker = tmp_path / "routing-started"
     env = command_env(
         settings,
+        share_broker=False,
         PARCOURS_PLUGINS="tests.support.slow_routing",
         PARCOURS_OUTBOX_REDISPATCH_SECONDS="1",
         PARCOURS_OUTBOX_POLL_SECONDS="0.2",
@@ -174,3 +175,57 @@ def test_cli_reports_bad_input_clearly(settings):
     )
     assert unknown.returncode == 2
     assert "aucun territoire" in unknown.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PARCOURS_BROKER_URL", "").startswith("redis://"),
+    reason="a separate worker process needs a real broker (run with make test-server)",
+)
+def test_separate_worker_process_routes_events(settings, aio, tmp_path):
+    """`parcours run` without its embedded worker + `parcours worker`: events still get routed."""
+    slug = "wrk-" + uuid.uuid4().hex[:6]
+    tenant = aio.run(create_tenant(slug, "Territoire worker", ["40"], ["routing.discharge"]))
+    new = aio.run(create_client(tenant.id, "Hôpital", ["events:write", "events:read"]))
+    # Own Redis database: the test session's in-process worker must not take the job.
+    env = command_env(
+        settings,
+        PARCOURS_BROKER_URL="redis://127.0.0.1:6379/14",
+        PARCOURS_EMBEDDED_WORKER="false",
+    )
+    server = Server(env, tmp_path / "web.log")
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen([PARCOURS, "worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        server.wait_healthy()
+        headers = {**token(server, slug, new.client_id, new.client_secret), "Idempotency-Key": "w-1"}
+        url = f"{server.base}/t/{slug}/api/v1/events"
+        event_id = httpx.post(url, json=discharge(), headers=headers).json()["id"]
+
+        def routed():
+            body = httpx.get(f"{url}/{event_id}", headers=headers).json()
+            return body if body["status"] == "routed" else None
+
+        assert len(wait_for(routed, timeout=30)["proposals"]) == 3
+    finally:
+        worker.terminate()
+        assert worker.wait(20) == 0
+        log.close()
+        assert server.terminate() == 0
+    assert "outbox message" in (tmp_path / "worker.log").read_text()
+
+
+def test_cli_enables_and_disables_plugins_of_a_territory(settings):
+    slug = "plg-" + uuid.uuid4().hex[:6]
+    assert (
+        run_cli(settings, "tenant", "create", slug, "--name", "Béarn", "--departement", "64").returncode == 0
+    )
+    off = run_cli(settings, "tenant", "plugins", slug, "--disable", "routing.discharge")
+    assert off.returncode == 0, off.stderr
+    assert "aucun" in off.stdout
+    listed = run_cli(settings, "plugins", "list", "--tenant", slug)
+    assert "non" in listed.stdout
+    unknown = run_cli(settings, "tenant", "plugins", slug, "--enable", "funders.nope")
+    assert unknown.returncode == 2
+    assert "funders.nope" in unknown.stderr
+    on = run_cli(settings, "tenant", "plugins", slug, "--enable", "routing.discharge")
+    assert "routing.discharge" in on.stdout

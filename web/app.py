@@ -11,6 +11,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -30,6 +31,8 @@ from web.problems import EXCEPTION_HANDLERS
 from web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).parent
+SWAGGER = "/static/vendor/swagger-ui-5.35.0"
+"""Vendored API viewer served at /schema (no CDN at run time)."""
 
 
 def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
@@ -90,6 +93,15 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
                 }
             ),
             path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                    path="/",
+                    favicon="<link rel='icon' href='data:,'>",
+                )
+            ],
         ),
         debug=False,
     )

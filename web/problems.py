@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -80,29 +81,39 @@ def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) ->
     )
 
 
-def _field_errors(extra: Any) -> list[dict[str, str]]:
+_MISSING = re.compile(r"Missing required (header|query|path|cookie) parameter '([^']+)'")
+
+
+def _field_errors(error: ValidationException) -> list[dict[str, str]]:
     errors = []
-    for item in extra if isinstance(extra, list) else []:
+    for item in error.extra if isinstance(error.extra, list) else []:
         if isinstance(item, dict):
             key = str(item.get("key") or item.get("source") or "body")
             errors.append({"field": key, "message": str(item.get("message", ""))})
+    missing = _MISSING.search(error.detail or "")
+    if missing:
+        kind = "en-tête" if missing.group(1) == "header" else "paramètre"
+        errors.append({"field": missing.group(2), "message": f"{kind} obligatoire"})
     return errors
 
 
 def validation_error_handler(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
-    errors = _field_errors(error.extra)
-    detail = error.detail if not errors else "certains champs sont invalides"
-    if "malformed" in (error.detail or "").lower() or "json" in (error.detail or "").lower():
-        return problem(request, 400, "le corps de la requête n'est pas un JSON valide", slug="malformed-body")
+    errors = _field_errors(error)
+    detail = "certains champs sont invalides ou manquants" if errors else error.detail
     return problem(request, HTTP_422_UNPROCESSABLE_ENTITY, detail, slug="validation-error", errors=errors)
 
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     detail = error.detail if status < 500 else "erreur interne"
+    slug = None
     if isinstance(error, NotFoundException) and detail == "Not Found":
         detail = "cette adresse n'existe pas"
-    return problem(request, status, detail, headers=error.headers)
+    elif status == 400 and "json" in request.headers.get("content-type", ""):
+        # The body could not be decoded (msgspec's message says where).
+        detail = f"le corps de la requête n'est pas un JSON valide ({error.detail})"
+        slug = "malformed-body"
+    return problem(request, status, detail, slug=slug, headers=error.headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import UUID, Array, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -29,7 +30,9 @@ class ApiToken(Table, db=DB, tablename="api_token"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
-    api_client = ForeignKey(ApiClient, null=False, db_column_name="api_client_id")
+    api_client = ForeignKey(
+        ApiClient, null=False, on_delete=OnDelete.restrict, db_column_name="api_client_id"
+    )
     token_digest = Varchar(length=64, null=False)
     scopes = Array(base_column=Varchar(length=50))
     issued_at = Timestamptz(default=TimestamptzNow())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -70,4 +70,3 @@ class ProposedAction:
     assignee: str
     due_at: dt.datetime
     priority: Priority = Priority.ROUTINE
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import JSONB, UUID, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -15,7 +16,7 @@ class Event(Table, db=DB, tablename="event"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
-    person = ForeignKey(Person, null=False, db_column_name="person_id")
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict, db_column_name="person_id")
     type = Varchar(length=50, null=False)
     occurred_at = Timestamptz(null=False)
     details = JSONB(default="{}")
@@ -34,7 +35,7 @@ class ActionProposal(Table, db=DB, tablename="action_proposal"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
-    event = ForeignKey(Event, null=False, db_column_name="event_id")
+    event = ForeignKey(Event, null=False, on_delete=OnDelete.restrict, db_column_name="event_id")
     action_type = Varchar(length=60, null=False)
     title = Varchar(length=200, null=False)
     assignee_kind = Varchar(length=20, null=False)

@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PARCOURS = str(Path(sys.executable).parent / "parcours")
 
 
-def command_env(settings: Settings, **extra: str) -> dict[str, str]:
+def command_env(settings: Settings, *, share_broker: bool = True, **extra: str) -> dict[str, str]:
     """Environment pointing a ``parcours`` process at the test session's database.
 
     On the embedded default it names the same data directory (the command
     joins the running server); with a server it names the test database.
+    ``share_broker=False`` keeps the process on its own in-memory broker, so the
+    test session's worker cannot take its jobs.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARCOURS_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -32,7 +34,7 @@ def command_env(settings: Settings, **extra: str) -> dict[str, str]:
     if os.environ.get("PARCOURS_DATABASE_URL"):
         assert settings.database_url is not None
         env["PARCOURS_DATABASE_URL"] = settings.database_url
-    if settings.broker_url:
+    if settings.broker_url and share_broker:
         env["PARCOURS_BROKER_URL"] = settings.broker_url
     env.update(extra)
     return env

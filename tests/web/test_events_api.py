@@ -108,7 +108,7 @@ def test_malformed_json_is_a_400_problem(client, tenant, token_for, sql_owner):
     response = client.post(f"/t/{tenant.slug}/api/v1/events", content=b'{"type": "hosp', headers=headers)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["title"]
+    assert response.json()["type"] == "/problems/malformed-body"
     assert_nothing_stored(sql_owner, tenant)
 
 

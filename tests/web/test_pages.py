@@ -49,3 +49,11 @@ def test_openapi_documents_the_event_api(client):
     assert "/t/{slug}/oauth/token" in schema["paths"]
     post = schema["paths"]["/t/{slug}/api/v1/events"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+def test_api_viewer_is_served_without_any_cdn(client):
+    page = client.get("/schema")
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200

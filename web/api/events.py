@@ -36,14 +36,15 @@ class EventsController(Controller):
         runtime: NamedDependency[Runtime],
         jobs: NamedDependency[JobSystem | None],
         idempotency_key: Annotated[
-            str | None,
+            str,
             HeaderParameter(
                 name="Idempotency-Key",
-                required=False,
+                required=True,
+                max_length=255,
                 description="Obligatoire. Une valeur unique par événement ; "
                 "la rejouer renvoie le même événement sans rien créer.",
             ),
-        ] = None,
+        ],
     ) -> EventReceived:
         """Store the event and its routing message in one transaction; route it in the background.
 

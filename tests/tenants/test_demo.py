@@ -1,0 +1,41 @@
+"""The demo territory loads once, with fictional people flagged as demo data."""
+
+from __future__ import annotations
+
+from tenants.demo import seed_all
+
+
+def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, client):
+    first = aio.run(seed_all(runtime))
+    second = aio.run(seed_all(runtime))
+    landes = next(r for r in second if r.tenant.slug == "landes")
+    assert landes.created_tenant is False
+    assert landes.events_created == 0
+    assert landes.tenant.is_demo
+    assert landes.tenant.enabled_plugins == ("routing.discharge",)
+    tenant_id = landes.tenant.id
+    events = sql_owner.execute("SELECT count(*) FROM event WHERE tenant_id = %s", (tenant_id,)).fetchone()[0]
+    assert events == 3
+    people = sql_owner.execute(
+        "SELECT count(*), bool_and(is_demo) FROM person WHERE tenant_id = %s", (tenant_id,)
+    ).fetchone()
+    assert people == (3, True)
+    # the demo API client works with its published secret
+    response = client.post(
+        "/t/landes/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(first[0].api_clients[0]["client_id"], first[0].api_clients[0]["client_secret"]),
+    )
+    assert response.status_code == 200
+
+
+def test_demo_ins_are_stored_encrypted(aio, runtime, sql_owner):
+    aio.run(seed_all(runtime))
+    rows = sql_owner.execute(
+        "SELECT p.ins_ciphertext, p.ins_digest FROM person p JOIN tenant t ON t.id = p.tenant_id "
+        "WHERE t.slug = 'landes'"
+    ).fetchall()
+    assert rows
+    for ciphertext, digest in rows:
+        assert b"242024019212329" not in bytes(ciphertext)
+        assert "242024019212329" not in digest
