@@ -28,7 +28,10 @@ def create_plugin_manager(extra_modules: Iterable[str] = ()) -> pluggy.PluginMan
     for module_name in extra_modules:
         if pm.has_plugin(module_name):
             continue
-        pm.register(importlib.import_module(module_name), name=module_name)
+        module = importlib.import_module(module_name)
+        if pm.is_registered(module):
+            continue  # already installed through its entry point
+        pm.register(module, name=module_name)
     pm.check_pending()
     return pm
 

@@ -68,11 +68,14 @@ class AppEngine(PostgresEngine):
         future.set_result(pool)
         return pool
 
-    async def close_pool(self) -> None:
-        """Close the current loop's pool, if any."""
+    async def close_pool(self, grace_seconds: float = 10.0) -> None:
+        """Close the current loop's pool, if any; terminate it if a connection is stuck."""
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), grace_seconds)
+            except TimeoutError:
+                pool.terminate()
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
         await self.ensure_pool()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SHAPE = re.compile(r"^[1-478](\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$")
+_SHAPE = re.compile(r"^[1-478](\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$", re.ASCII)
 _CORSICA = {"2A": "19", "2B": "18"}
 
 

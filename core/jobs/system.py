@@ -27,6 +27,7 @@ class JobSystem:
         self.broker: dramatiq.Broker | None = None
         self.worker: dramatiq.Worker | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self, *, with_worker: bool) -> None:
         install_runtime(self.runtime)
@@ -64,26 +65,34 @@ class JobSystem:
 
     def start_dispatcher(self) -> None:
         """Run :meth:`dispatch_stale` periodically on the current event loop."""
+        self._stopping = asyncio.Event()
         self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_forever())
 
     async def _dispatch_forever(self) -> None:
         # The first pass takes every pending message: whoever dispatched them
         # before this process started may have died with them.
         older_than: float | None = 0.0
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.dispatch_stale(older_than)
                 older_than = None
             except Exception:
                 log.exception("outbox dispatcher pass failed")
-            await asyncio.sleep(self.runtime.settings.outbox_poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.runtime.settings.outbox_poll_seconds)
 
-    async def stop_dispatcher(self) -> None:
-        if self._dispatcher is not None:
+    async def stop_dispatcher(self, grace_seconds: float = 10.0) -> None:
+        """Let the current pass finish (no cancellation mid-transaction), then stop."""
+        if self._dispatcher is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._dispatcher), grace_seconds)
+        except TimeoutError:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
-            self._dispatcher = None
+        self._dispatcher = None
 
     def stop(self) -> None:
         if self.worker is not None:
