@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 2.0
     outbox_max_attempts: int = 10
     token_ttl_seconds: int = 3600
+    session_idle_minutes: int = 30
+    """A session unused this long ends (the user logs in again)."""
+    session_max_hours: int = 12
+    login_attempts_per_minute: int = 10
+    """Per client address, on login endpoints."""
     base_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")

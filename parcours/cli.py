@@ -17,6 +17,7 @@ from rich.table import Table
 
 from core.config import Settings, get_settings
 from core.errors import DomainError
+from core.identity.roles import ROLE_LABELS, Role
 from core.runtime import Runtime, build_runtime
 from parcours.database import open_database
 
@@ -129,6 +130,47 @@ def tenant_plugins(
     with open_database(settings):
         enabled = _run(change())
     console.print(f"Greffons activés pour {slug} : {', '.join(enabled) or 'aucun'}")
+
+
+@tenant_app.command("idp")
+def tenant_idp(
+    slug: Annotated[str, typer.Argument(help="Territoire.")],
+    key: Annotated[str, typer.Option("--key", help="Identifiant court, ex. psc, franceconnect.")],
+    label: Annotated[str, typer.Option("--label", help="Libellé du bouton, ex. « Pro Santé Connect ».")],
+    issuer: Annotated[str, typer.Option("--issuer", help="URL de l'émetteur OpenID Connect.")],
+    client_id: Annotated[str, typer.Option("--client-id", help="Identifiant du client chez le fournisseur.")],
+    audience: Annotated[str, typer.Option("--audience", help="professionals, citizens ou all.")] = "all",
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Portée demandée (répétable).")] = None,
+) -> None:
+    """Ajouter ou modifier un fournisseur d'identité (le secret est demandé, jamais passé en argument)."""
+    from core.identity.oidc_client import register_provider
+
+    if audience not in ("professionals", "citizens", "all"):
+        errors.print("[bold red]Erreur :[/] --audience vaut professionals, citizens ou all")
+        raise typer.Exit(2)
+    secret = os.environ.get("PARCOURS_IDP_CLIENT_SECRET") or typer.prompt("Secret du client", hide_input=True)
+    settings = get_settings()
+
+    async def register() -> None:
+        tenant = await _tenant_or_exit(slug)
+        await register_provider(
+            tenant.id,
+            _runtime(settings).keyring,
+            key=key,
+            label=label,
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=secret,
+            scopes=tuple(scope or ("openid", "profile", "email")),
+            audience=audience,
+        )
+
+    with open_database(settings):
+        _run(register())
+    console.print(
+        f"[green]Fournisseur d'identité « {label} » enregistré[/] pour {slug}. "
+        f"URL de retour à déclarer chez lui : {settings.base_url}/t/{slug}/auth/callback"
+    )
 
 
 @tenant_app.command("list")
@@ -274,6 +316,19 @@ def _signals_as_exit() -> Iterator[None]:
 def _print_demo_access(base: str, report: Any) -> None:
     slug = report.tenant.slug
     console.print(f"\nTerritoire de démonstration : {base}/t/{slug}/")
+    if report.logins:
+        table = Table(
+            "identifiant",
+            "mot de passe",
+            "rôle",
+            "nom",
+            title=f"Comptes de démonstration — {base}/t/{slug}/login",
+        )
+        for login in report.logins:
+            table.add_row(
+                login.username, login.password, ROLE_LABELS.get(Role(login.role), login.role), login.name
+            )
+        console.print(table)
     for client in report.api_clients:
         console.print("Obtenir un jeton d'accès :")
         console.print(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.events.intake import receive_event
 from core.events.schemas import EventIn
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
+from tenants.demo_identities import DemoLogin, seed_identities
 from tenants.onboarding import check_plugins, onboard_territory
 
 TERRITORIES = Path(__file__).parent / "territories"
@@ -28,6 +29,7 @@ class SeedReport:
     created_tenant: bool
     api_clients: list[dict[str, str]]
     events_created: int
+    logins: list[DemoLogin] = field(default_factory=list)
 
 
 def territory_files() -> list[Path]:
@@ -82,6 +84,7 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
         # pending message when it starts).
         report.events_created += received.created
     await mark_demo_people(tenant)
+    report.logins = await seed_identities(runtime, tenant, spec)
     return report
 
 

@@ -63,6 +63,7 @@ def settings(database: DatabaseUrls, data_dir: Path, master_key: str) -> Setting
         # pick up that test's event after the crash, so all must know it.
         plugins="tests.support.slow_routing",
         outbox_redispatch_seconds=1.0,
+        login_attempts_per_minute=10_000,
         outbox_poll_seconds=0.2,
         base_url="http://localhost",
     )

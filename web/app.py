@@ -24,13 +24,42 @@ from core.jobs.system import JobSystem
 from core.runtime import Runtime
 from web.api.events import EventsController
 from web.api.oauth import issue_token
-from web.context import provide_jobs, provide_runtime, provide_tenant
+from web.authz import PUBLIC, authorize
+from web.context import provide_actor, provide_jobs, provide_runtime, provide_tenant
 from web.health import health
+from web.idp.routes import IDP_HANDLERS
+from web.pages.admin import (
+    admin_home,
+    members_invite,
+    members_page,
+    members_revoke,
+    organisations_create,
+    organisations_page,
+)
+from web.pages.auth import (
+    choose_page,
+    choose_submit,
+    login_callback,
+    login_page,
+    logout,
+    my_profile,
+    start_login,
+)
 from web.pages.home import platform_home, tenant_home
 from web.problems import EXCEPTION_HANDLERS
+from web.ratelimit import login_rate_limit
 from web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).parent
+AUTH_PAGES = [login_page, start_login, login_callback, choose_page, choose_submit, logout, my_profile]
+ADMIN_PAGES = [
+    admin_home,
+    organisations_page,
+    organisations_create,
+    members_page,
+    members_invite,
+    members_revoke,
+]
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 """Vendored API viewer served at /schema (no CDN at run time)."""
 
@@ -61,20 +90,28 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             tenant_home,
             issue_token,
             EventsController,
-            create_static_files_router(path="/static", directories=[HERE / "static"]),
+            *AUTH_PAGES,
+            *ADMIN_PAGES,
+            *IDP_HANDLERS,
+            create_static_files_router(path="/static", directories=[HERE / "static"], opt=PUBLIC.opt()),
         ],
+        guards=[authorize],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "jobs": Provide(provide_jobs, sync_to_thread=False),
             "tenant": Provide(provide_tenant),
+            "actor": Provide(provide_actor, sync_to_thread=False),
         },
+        middleware=[
+            SecurityHeadersMiddleware(hsts=settings.env is Environment.PRODUCTION),
+            login_rate_limit(settings.login_attempts_per_minute).middleware,
+        ],
         state=State({"runtime": runtime, "jobs": jobs}),
         lifespan=[lifespan],
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[SecurityHeadersMiddleware(hsts=settings.env is Environment.PRODUCTION)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Parcours API",

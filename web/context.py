@@ -6,11 +6,10 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import FromPath
 
-from core.access.service import Principal, authenticate_bearer
+from core.access.policy import Actor
+from core.access.service import Principal
 from core.errors import NotFound
 from core.jobs.system import JobSystem
 from core.runtime import Runtime
@@ -35,32 +34,13 @@ async def provide_tenant(slug: FromPath[str]) -> TenantRecord:
     return tenant
 
 
-def _bearer(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-class _Challenge(NotAuthorizedException):
-    def __init__(self, detail: str, error: str = "invalid_token") -> None:
-        super().__init__(
-            detail=detail,
-            headers={"WWW-Authenticate": f'Bearer realm="parcours", error="{error}"'},
-        )
-
-
-async def provide_principal(
-    request: Request[Any, Any, Any], tenant: NamedDependency[TenantRecord]
-) -> Principal:
-    """The API client calling, authenticated by a bearer token of *this* tenant."""
-    token = _bearer(request)
-    if token is None:
-        raise _Challenge("jeton d'accès (Bearer) manquant", error="invalid_request")
-    principal = await authenticate_bearer(tenant.id, token)
-    if principal is None:
-        raise _Challenge("jeton d'accès invalide, expiré ou d'un autre territoire")
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The API client the guard authenticated (policy ``api_scope``)."""
+    principal: Principal = request.state.principal
     return principal
 
 
-def require_scope(principal: Principal, scope: str) -> None:
-    if scope not in principal.scopes:
-        raise PermissionDeniedException(detail=f"portée {scope!r} requise")
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The user and role the guard authorised (policy ``requires``)."""
+    actor: Actor = request.state.actor
+    return actor

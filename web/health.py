@@ -8,9 +8,10 @@ from typing import Any
 from litestar import Response, get
 
 from core.db.engine import DB
+from web.authz import PUBLIC
 
 
-@get("/health", tags=["operations"], summary="État du service", cache_control=None)
+@get("/health", tags=["operations"], summary="État du service", opt=PUBLIC.opt())
 async def health() -> Response[dict[str, Any]]:
     try:
         pool = await DB.ensure_pool()

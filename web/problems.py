@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import DomainError
+from web.authz import LoginRequired
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +105,23 @@ def validation_error_handler(request: Request[Any, Any, Any], error: ValidationE
     return problem(request, HTTP_422_UNPROCESSABLE_ENTITY, detail, slug="validation-error", errors=errors)
 
 
+def _login_redirect(request: Request[Any, Any, Any], error: LoginRequired) -> Response[Any] | None:
+    """Pages send an unauthenticated visitor to the tenant's login page (htmx: HX-Redirect)."""
+    if error.slug is None or "/api/" in request.url.path:
+        return None
+    target = f"/t/{error.slug}/login?next={quote(error.next_path)}"
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=401, headers={"HX-Redirect": target})
+    if request.method == "GET":
+        return Redirect(target, status_code=303)
+    return None
+
+
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if isinstance(error, LoginRequired):
+        redirect = _login_redirect(request, error)
+        if redirect is not None:
+            return redirect
     status = error.status_code
     detail = error.detail if status < 500 else "erreur interne"
     slug = None

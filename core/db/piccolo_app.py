@@ -5,7 +5,23 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from core.access.tables import ApiClient, ApiToken
+from core.audit.tables import AuditEntry
 from core.events.tables import ActionProposal, Event
+from core.identity.accounts_tables import OidcLoginRequest, UserAccount, WebSession
+from core.identity.directory_tables import (
+    CarerLink,
+    IdentityProvider,
+    Membership,
+    Organisation,
+    Professional,
+)
+from core.identity.idp.tables import (
+    IdpAccessToken,
+    IdpAccount,
+    IdpAuthorizationCode,
+    IdpClient,
+    IdpSigningKey,
+)
 from core.identity.tables import Person
 from core.outbox.tables import OutboxMessage
 from core.tenancy.tables import Tenant
@@ -13,7 +29,29 @@ from core.tenancy.tables import Tenant
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
-    table_classes=[Tenant, ApiClient, ApiToken, Person, Event, ActionProposal, OutboxMessage],
+    table_classes=[
+        Tenant,
+        ApiClient,
+        ApiToken,
+        Person,
+        Event,
+        ActionProposal,
+        OutboxMessage,
+        IdpAccount,
+        IdpClient,
+        IdpAuthorizationCode,
+        IdpAccessToken,
+        IdpSigningKey,
+        AuditEntry,
+        UserAccount,
+        WebSession,
+        OidcLoginRequest,
+        Organisation,
+        Professional,
+        Membership,
+        CarerLink,
+        IdentityProvider,
+    ],
     migration_dependencies=[],
     commands=[],
 )

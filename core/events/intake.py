@@ -16,6 +16,7 @@ from core.db.scope import tenant_scope
 from core.errors import FieldError, IdempotencyKeyReused, InvalidInput
 from core.events.schemas import EventIn
 from core.identity.nir import InvalidIdentifier, Nir
+from core.identity.people import PersonIdentity, upsert_person
 from core.outbox.service import Dispatch, enqueue
 
 ROUTE_EVENT = "event.route"
@@ -112,24 +113,16 @@ async def _store(
         if existing is not None:
             return _replay(existing, digest)
         person = event.person
-        person_id = await connection.fetchval(
-            "INSERT INTO person (id, tenant_id, ins_digest, ins_ciphertext, family_name, "
-            "given_names, birth_date, commune_insee, lives_alone, is_demo, created_at, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, now(), now()) "
-            "ON CONFLICT (tenant_id, ins_digest) DO UPDATE SET family_name = EXCLUDED.family_name, "
-            "given_names = EXCLUDED.given_names, birth_date = EXCLUDED.birth_date, "
-            "commune_insee = EXCLUDED.commune_insee, "
-            "lives_alone = COALESCE(EXCLUDED.lives_alone, person.lives_alone), updated_at = now() "
-            "RETURNING id",
-            uuid.uuid4(),
-            tenant_id,
-            keyring.lookup_digest(tenant_id, str(nir)),
-            keyring.encrypt(tenant_id, "person.ins", str(nir)),
-            person.family_name,
-            person.given_names,
-            person.birth_date,
-            person.commune_insee,
-            person.lives_alone,
+        person_id = await upsert_person(
+            PersonIdentity(
+                nir,
+                person.family_name,
+                person.given_names,
+                person.birth_date,
+                person.commune_insee,
+                person.lives_alone,
+            ),
+            keyring,
         )
         event_id = await connection.fetchval(
             "INSERT INTO event (id, tenant_id, person_id, type, occurred_at, details, status, "

@@ -23,6 +23,12 @@ class Person(Table, db=DB, tablename="person"):
     birth_date = Date(null=False)
     commune_insee = Varchar(length=5, null=False)
     lives_alone = Boolean(null=True, default=None)
+    ins_status = Varchar(length=12, default="provisional")
+    """Identity vigilance status: provisional, recovered, verified or qualified.
+    Only a qualified INS may be sent to partners."""
+    phone = Varchar(length=30, null=True, default=None)
+    email = Varchar(length=320, null=True, default=None)
+    address = Varchar(length=300, null=True, default=None)
     is_demo = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

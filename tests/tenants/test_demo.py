@@ -19,7 +19,26 @@ def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, 
     people = sql_owner.execute(
         "SELECT count(*), bool_and(is_demo) FROM person WHERE tenant_id = %s", (tenant_id,)
     ).fetchone()
-    assert people == (3, True)
+    assert people == (4, True)  # three declared in events, one carer
+    carers = sql_owner.execute(
+        "SELECT count(*) FROM carer_link WHERE tenant_id = %s AND revoked_at IS NULL", (tenant_id,)
+    ).fetchone()[0]
+    assert carers == 1
+    roles = sql_owner.execute(
+        "SELECT array_agg(DISTINCT role ORDER BY role) FROM membership WHERE tenant_id = %s", (tenant_id,)
+    ).fetchone()[0]
+    assert set(roles) == {
+        "territory_admin",
+        "coordinator",
+        "professional",
+        "social_worker",
+        "provider_staff",
+        "funder_agent",
+        "employer_hr",
+        "person",
+        "carer",
+    }
+    assert len(landes.logins) == 10
     # the demo API client works with its published secret
     response = client.post(
         "/t/landes/oauth/token",

@@ -18,16 +18,22 @@ from core.events.schemas import EventIn, EventOut, EventReceived
 from core.jobs.system import JobSystem
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
-from web.context import provide_principal, require_scope
+from web.authz import api_scope
+from web.context import provide_principal
 
 
 class EventsController(Controller):
     path = "/t/{slug:str}/api/v1/events"
     tags = ["events"]
-    dependencies = {"principal": Provide(provide_principal)}
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
     security = [{"bearer": []}]
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Déclarer un événement de vie")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Déclarer un événement de vie",
+        opt=api_scope("events:write").opt(),
+    )
     async def declare(
         self,
         data: JSONBody[EventIn],
@@ -51,7 +57,6 @@ class EventsController(Controller):
         Replaying the same Idempotency-Key with the same body returns the same
         event (201, nothing created); with another body, 422.
         """
-        require_scope(principal, "events:write")
         received = await receive_event(
             tenant.id,
             data,
@@ -64,14 +69,16 @@ class EventsController(Controller):
             jobs.send(received.dispatch)
         return EventReceived(id=str(received.event_id), status=received.status)
 
-    @get("/{event_id:uuid}", summary="Lire un événement et ses propositions d'action")
+    @get(
+        "/{event_id:uuid}",
+        summary="Lire un événement et ses propositions d'action",
+        opt=api_scope("events:read").opt(),
+    )
     async def read(
         self,
         event_id: FromPath[uuid.UUID],
         tenant: NamedDependency[TenantRecord],
-        principal: NamedDependency[Principal],
     ) -> EventOut:
-        require_scope(principal, "events:read")
         event = await get_event(tenant.id, event_id)
         if event is None:
             raise NotFound("événement introuvable dans ce territoire")

@@ -12,6 +12,7 @@ from core.access.service import find_client, store_token
 from core.access.token_server import TokenServer, client_id_of, token_request
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
+from web.authz import PUBLIC
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -23,6 +24,7 @@ FORM = "application/x-www-form-urlencoded"
     description="Corps `application/x-www-form-urlencoded` : `grant_type=client_credentials`, "
     "`scope` facultatif ; identifiants du client en HTTP Basic ou `client_id`/`client_secret`.",
     status_code=200,
+    opt=PUBLIC.opt(),
 )
 async def issue_token(
     request: Request[Any, Any, Any],

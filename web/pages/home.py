@@ -8,13 +8,14 @@ from litestar.response import Template
 
 from core.access.service import SCOPES
 from core.tenancy.service import TenantRecord, list_tenants
+from web.authz import PUBLIC
 
 
-@get("/", include_in_schema=False)
+@get("/", include_in_schema=False, opt=PUBLIC.opt())
 async def platform_home() -> Template:
     return Template("platform_home.html", context={"tenants": await list_tenants()})
 
 
-@get("/t/{slug:str}/", include_in_schema=False)
+@get("/t/{slug:str}/", include_in_schema=False, opt=PUBLIC.opt())
 async def tenant_home(tenant: NamedDependency[TenantRecord]) -> Template:
     return Template("tenant_home.html", context={"tenant": tenant, "scopes": SCOPES})

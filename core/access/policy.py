@@ -1,0 +1,71 @@
+"""The one authorization policy: who may do what, in which tenant. Deny by default.
+
+Every web route names the permission it needs (see ``web/authz.py``); this
+module decides. Roles are per tenant; platform administrators may
+administer every tenant's registry but gain no access to people's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.identity.roles import Role
+
+
+class Permission(StrEnum):
+    PLATFORM_ADMIN = "platform.admin"
+    TENANT_ADMIN = "tenant.admin"
+    """Invite users, manage organisations and memberships of a territory."""
+    DIRECTORY_READ = "directory.read"
+    WORKSPACE = "workspace"
+    """Any authenticated member of the tenant: profile, switching accounts."""
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.TERRITORY_ADMIN: frozenset(
+        {Permission.TENANT_ADMIN, Permission.DIRECTORY_READ, Permission.WORKSPACE}
+    ),
+    Role.COORDINATOR: frozenset({Permission.TENANT_ADMIN, Permission.DIRECTORY_READ, Permission.WORKSPACE}),
+    Role.PROFESSIONAL: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
+    Role.SOCIAL_WORKER: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
+    Role.PROVIDER_STAFF: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
+    Role.FUNDER_AGENT: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
+    Role.EMPLOYER_HR: frozenset({Permission.WORKSPACE}),
+    Role.PERSON: frozenset({Permission.WORKSPACE}),
+    Role.CARER: frozenset({Permission.WORKSPACE}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A logged-in user as seen in one tenant (``role`` None: no membership there)."""
+
+    user_id: uuid.UUID
+    is_platform_admin: bool
+    tenant_id: uuid.UUID | None
+    role: Role | None
+    membership_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+def decide(actor: Actor | None, permission: Permission, tenant_id: uuid.UUID | None) -> Decision:
+    """May ``actor`` use ``permission`` in ``tenant_id``? Always says why."""
+    if actor is None:
+        return Decision(False, "authentification requise")
+    if permission is Permission.PLATFORM_ADMIN:
+        if actor.is_platform_admin:
+            return Decision(True, "administrateur de la plateforme")
+        return Decision(False, "réservé aux administrateurs de la plateforme")
+    if tenant_id is None or actor.tenant_id != tenant_id or actor.role is None:
+        return Decision(False, "aucun rôle dans ce territoire")
+    if permission in ROLE_PERMISSIONS.get(actor.role, frozenset()):
+        return Decision(True, f"rôle {actor.role.value}")
+    return Decision(False, f"le rôle {actor.role.value} ne permet pas {permission.value}")

@@ -1,0 +1,140 @@
+"""People receiving care and their carers (aidants)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from core.crypto import Keyring
+from core.db.connection import scoped_connection
+from core.db.scope import current_tenant_id, tenant_scope
+from core.errors import Conflict, FieldError, InvalidInput, NotFound
+from core.identity.nir import Nir
+
+GRANTORS = ("person", "legal_representative")
+
+
+@dataclass(frozen=True)
+class PersonIdentity:
+    """What identifies a person at intake (names as on the INS, birth date, commune)."""
+
+    nir: Nir
+    family_name: str
+    given_names: str
+    birth_date: dt.date
+    commune_insee: str
+    lives_alone: bool | None = None
+
+
+@dataclass(frozen=True)
+class CarerRecord:
+    link_id: uuid.UUID
+    carer_id: uuid.UUID
+    family_name: str
+    given_names: str
+    relationship: str
+    granted_by: str
+    granted_at: dt.datetime
+
+
+async def upsert_person(identity: PersonIdentity, keyring: Keyring, *, is_demo: bool = False) -> uuid.UUID:
+    """The person with this INS in the current tenant (created, or updated), by keyed digest."""
+    tenant_id = current_tenant_id()
+    value = str(identity.nir)
+    person_id: uuid.UUID = await scoped_connection().fetchval(
+        "INSERT INTO person (id, tenant_id, ins_digest, ins_ciphertext, family_name, given_names, "
+        "birth_date, commune_insee, lives_alone, ins_status, is_demo, created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'provisional', $10, now(), now()) "
+        "ON CONFLICT (tenant_id, ins_digest) DO UPDATE SET family_name = EXCLUDED.family_name, "
+        "given_names = EXCLUDED.given_names, birth_date = EXCLUDED.birth_date, "
+        "commune_insee = EXCLUDED.commune_insee, "
+        "lives_alone = COALESCE(EXCLUDED.lives_alone, person.lives_alone), "
+        "is_demo = person.is_demo OR EXCLUDED.is_demo, updated_at = now() RETURNING id",
+        uuid.uuid4(),
+        tenant_id,
+        keyring.lookup_digest(tenant_id, value),
+        keyring.encrypt(tenant_id, "person.ins", value),
+        identity.family_name,
+        identity.given_names,
+        identity.birth_date,
+        identity.commune_insee,
+        identity.lives_alone,
+        is_demo,
+    )
+    return person_id
+
+
+async def find_person(nir: Nir, keyring: Keyring) -> uuid.UUID | None:
+    """The id of the current tenant's person with this INS, or None."""
+    tenant_id = current_tenant_id()
+    found: uuid.UUID | None = await scoped_connection().fetchval(
+        "SELECT id FROM person WHERE ins_digest = $1", keyring.lookup_digest(tenant_id, str(nir))
+    )
+    return found
+
+
+async def grant_carer(
+    tenant_id: uuid.UUID,
+    person_id: uuid.UUID,
+    carer_id: uuid.UUID,
+    relationship: str,
+    granted_by: str,
+) -> uuid.UUID:
+    """Record that ``carer_id`` cares for ``person_id``, granted by the person or their representative."""
+    errors = []
+    if person_id == carer_id:
+        errors.append(FieldError("carer", "une personne ne peut pas être sa propre aidante"))
+    if granted_by not in GRANTORS:
+        errors.append(FieldError("granted_by", "accordé par la personne ou son représentant légal"))
+    if not relationship.strip() or len(relationship) > 60:
+        errors.append(FieldError("relationship", "lien avec la personne (60 caractères au plus)"))
+    if errors:
+        raise InvalidInput("lien d'aidant invalide", errors)
+    async with tenant_scope(tenant_id):
+        connection = scoped_connection()
+        existing = await connection.fetchval(
+            "SELECT id FROM carer_link WHERE person_id = $1 AND carer_id = $2 AND revoked_at IS NULL",
+            person_id,
+            carer_id,
+        )
+        if existing is not None:
+            raise Conflict("cet aidant est déjà reconnu pour cette personne")
+        link_id = uuid.uuid4()
+        try:
+            await connection.execute(
+                "INSERT INTO carer_link (id, tenant_id, person_id, carer_id, relationship, "
+                "granted_by, granted_at) VALUES ($1, $2, $3, $4, $5, $6, now())",
+                link_id,
+                tenant_id,
+                person_id,
+                carer_id,
+                relationship.strip(),
+                granted_by,
+            )
+        except asyncpg.ForeignKeyViolationError as error:
+            raise NotFound("personne inconnue dans ce territoire") from error
+    return link_id
+
+
+async def revoke_carer(tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    """End a carer relationship (kept, dated, for the record)."""
+    async with tenant_scope(tenant_id):
+        status = await scoped_connection().execute(
+            "UPDATE carer_link SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", link_id
+        )
+    if status == "UPDATE 0":
+        raise NotFound("lien d'aidant introuvable ou déjà retiré")
+
+
+async def carers_of(tenant_id: uuid.UUID, person_id: uuid.UUID) -> list[CarerRecord]:
+    async with tenant_scope(tenant_id):
+        rows = await scoped_connection().fetch(
+            "SELECT l.id AS link_id, c.id AS carer_id, c.family_name, c.given_names, l.relationship, "
+            "l.granted_by, l.granted_at FROM carer_link l JOIN person c ON c.id = l.carer_id "
+            "WHERE l.person_id = $1 AND l.revoked_at IS NULL ORDER BY l.granted_at",
+            person_id,
+        )
+    return [CarerRecord(**dict(row)) for row in rows]

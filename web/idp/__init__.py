@@ -1,0 +1,1 @@
+"""HTTP face of the built-in OpenID Connect provider (``/idp``; demo and tests only)."""

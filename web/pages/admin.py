@@ -1,0 +1,155 @@
+"""Territory administration: organisations of the directory and members (invitations, roles)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from core.access.policy import Actor, Permission
+from core.errors import Conflict, InvalidInput
+from core.identity.directory import (
+    create_organisation,
+    invite_member,
+    list_memberships,
+    list_organisations,
+    revoke_membership,
+)
+from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS
+from core.tenancy.service import TenantRecord
+from web.authz import current_session, requires
+
+ADMIN = requires(Permission.TENANT_ADMIN).opt()
+
+
+async def _context(request: Request[Any, Any, Any], tenant: TenantRecord, **extra: Any) -> dict[str, Any]:
+    session = await current_session(request)
+    assert session is not None
+    return {
+        "tenant": tenant,
+        "csrf": session.csrf_token,
+        "account": session.account,
+        "role_labels": ROLE_LABELS,
+        "kind_labels": ORGANISATION_LABELS,
+        **extra,
+    }
+
+
+@get("/t/{slug:str}/admin/", opt=ADMIN, include_in_schema=False)
+async def admin_home(
+    request: Request[Any, Any, Any], tenant: NamedDependency[TenantRecord], actor: NamedDependency[Actor]
+) -> Template:
+    organisations = await list_organisations(tenant.id)
+    memberships = await list_memberships(tenant.id)
+    return Template(
+        "admin/home.html",
+        context=await _context(
+            request, tenant, organisations=organisations, memberships=memberships, actor=actor
+        ),
+    )
+
+
+def _form_page(request: HTMXRequest, full: str, partial: str) -> str:
+    return partial if request.htmx else full
+
+
+@get("/t/{slug:str}/admin/organisations", opt=ADMIN, include_in_schema=False)
+async def organisations_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+    return Template(
+        "admin/organisations.html",
+        context=await _context(
+            request, tenant, organisations=await list_organisations(tenant.id), errors={}, values={}
+        ),
+    )
+
+
+@post("/t/{slug:str}/admin/organisations", opt=ADMIN, include_in_schema=False)
+async def organisations_create(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    data: URLEncodedBody[dict[str, str]],
+) -> Template | Redirect:
+    values = {
+        key: data.get(key, "")
+        for key in ("kind", "name", "finess_ej", "finess_et", "siret", "commune_insee", "email")
+    }
+    try:
+        await create_organisation(tenant.id, **values)
+    except InvalidInput as invalid:
+        errors = {error.field: error.message for error in invalid.errors}
+        return Template(
+            _form_page(request, "admin/organisations.html", "admin/_organisation_form.html"),
+            context=await _context(
+                request,
+                tenant,
+                organisations=await list_organisations(tenant.id),
+                errors=errors,
+                values=values,
+            ),
+            status_code=422,
+        )
+    return Redirect(f"/t/{tenant.slug}/admin/organisations", status_code=303)
+
+
+@get("/t/{slug:str}/admin/membres", opt=ADMIN, include_in_schema=False)
+async def members_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+    return Template(
+        "admin/members.html",
+        context=await _context(
+            request,
+            tenant,
+            memberships=await list_memberships(tenant.id),
+            organisations=await list_organisations(tenant.id),
+            errors={},
+            values={},
+        ),
+    )
+
+
+@post("/t/{slug:str}/admin/membres", opt=ADMIN, include_in_schema=False)
+async def members_invite(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
+    data: URLEncodedBody[dict[str, str]],
+) -> Template | Redirect:
+    values = {key: data.get(key, "") for key in ("email", "role", "organisation_id")}
+    errors: dict[str, str] = {}
+    organisation_id: uuid.UUID | None = None
+    try:
+        if values["organisation_id"]:
+            organisation_id = uuid.UUID(values["organisation_id"])
+        await invite_member(tenant.id, values["email"], values["role"], organisation_id, str(actor.user_id))
+    except ValueError:
+        errors["organisation_id"] = "organisation inconnue"
+    except InvalidInput as invalid:
+        errors = {error.field: error.message for error in invalid.errors}
+    except Conflict as conflict:
+        errors["email"] = conflict.detail
+    if errors:
+        return Template(
+            _form_page(request, "admin/members.html", "admin/_member_form.html"),
+            context=await _context(
+                request,
+                tenant,
+                memberships=await list_memberships(tenant.id),
+                organisations=await list_organisations(tenant.id),
+                errors=errors,
+                values=values,
+            ),
+            status_code=422,
+        )
+    return Redirect(f"/t/{tenant.slug}/admin/membres", status_code=303)
+
+
+@post("/t/{slug:str}/admin/membres/{membership_id:uuid}/retirer", opt=ADMIN, include_in_schema=False)
+async def members_revoke(
+    membership_id: FromPath[uuid.UUID], tenant: NamedDependency[TenantRecord]
+) -> Redirect:
+    await revoke_membership(tenant.id, membership_id)
+    return Redirect(f"/t/{tenant.slug}/admin/membres", status_code=303)
