@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -39,6 +40,10 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(demo_app, name="demo")
 app.add_typer(client_app, name="api-client")
+directory_app = typer.Typer(
+    help="Annuaire du territoire (organisations, professionnels).", no_args_is_help=True
+)
+app.add_typer(directory_app, name="directory")
 
 console = Console()
 errors = Console(stderr=True)
@@ -233,6 +238,132 @@ def api_client_create(
     with open_database(get_settings()):
         new = _run(create())
     typer.echo(json.dumps({"client_id": new.client_id, "client_secret": new.client_secret}))
+
+
+@directory_app.command("import")
+def directory_import(
+    file: Annotated[Path, typer.Argument(help="Fichier CSV (UTF-8, séparateur « ; » ou « , »).")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire dans lequel importer.")],
+    partial: Annotated[
+        bool,
+        typer.Option("--partial", help="Importer les lignes valides même si d'autres sont refusées."),
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Écrire toutes les lignes refusées dans ce fichier CSV.")
+    ] = None,
+) -> None:
+    """Importer un annuaire CSV : organisations et professionnels (colonne « type »).
+
+    Sans --partial, rien n'est écrit si une ligne est refusée. Les lignes déjà présentes sont
+    ignorées (réimporter un fichier ne crée pas de doublon). Code de sortie : 0 tout est importé,
+    1 des lignes ont été refusées, 2 erreur d'usage ou de fichier.
+    """
+    import csv
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.identity.directory_import import (
+        DirectoryFile,
+        ImportMode,
+        ImportReport,
+        import_directory,
+        read_directory_csv,
+    )
+
+    def fail(message: str, details: list[Any] | None = None) -> typer.Exit:
+        errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+        for detail in details or []:
+            errors.print(f"  - {detail.field} : {detail.message}", highlight=False)
+        return typer.Exit(2)
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise fail(f"impossible de lire {file} : {error.strerror or error}") from error
+    if report is not None and not report.parent.is_dir():
+        raise fail(f"le dossier du rapport {report.parent} n'existe pas")
+    try:
+        parsed = read_directory_csv(data)
+    except DomainError as error:
+        details = [e for e in error.errors if e.message != error.detail]
+        raise fail(f"{file} : {error.detail}", details) from error
+    if parsed.ignored_columns:
+        errors.print(f"[yellow]Colonnes ignorées[/] : {', '.join(parsed.ignored_columns)}", highlight=False)
+    mode = ImportMode.PARTIAL if partial else ImportMode.ALL_OR_NOTHING
+    rows = len(parsed.rows)
+
+    with (
+        open_database(get_settings()),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("Vérification", total=rows)
+
+        def on_progress(done: int, total: int) -> None:
+            if done <= rows:
+                progress.update(task, description="Vérification", completed=done, total=rows)
+            else:
+                progress.update(task, description="Écriture", completed=done - rows, total=rows)
+
+        async def run_import(source: DirectoryFile) -> ImportReport:
+            record = await _tenant_or_exit(tenant)
+            return await import_directory(record.id, source, mode=mode, on_progress=on_progress)
+
+        outcome = _run(run_import(parsed))
+
+    summary = Table(title=f"Import de l'annuaire — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    summary.add_row("Lignes lues", str(outcome.total_rows))
+    summary.add_row("Organisations créées", str(outcome.created_organisations))
+    summary.add_row("Professionnels créés", str(outcome.created_professionals))
+    summary.add_row("Déjà présents (ignorés)", str(outcome.skipped))
+    summary.add_row("Lignes refusées", str(len(outcome.rejected_lines)))
+    summary.add_row("Mode", "partiel" if mode is ImportMode.PARTIAL else "tout ou rien")
+    summary.add_row("Écrit", "oui" if outcome.written else "non")
+    console.print(summary)
+
+    if outcome.errors:
+        shown = outcome.errors[:20]
+        table = Table("ligne", "champ", "message", title="Lignes refusées")
+        for row_error in shown:
+            table.add_row(str(row_error.line), row_error.field, row_error.message)
+        errors.print(table)
+        if len(outcome.errors) > len(shown):
+            more = len(outcome.errors) - len(shown)
+            hint = "" if report else " ; --report FICHIER.csv pour toutes les écrire"
+            errors.print(f"… et {more} autre(s) erreur(s){hint}.", highlight=False)
+    if report is not None:
+        try:
+            with report.open("w", encoding="utf-8-sig", newline="") as stream:
+                writer = csv.writer(stream, delimiter=parsed.delimiter)
+                writer.writerow(["line", "field", "message"])
+                writer.writerows((e.line, e.field, e.message) for e in outcome.errors)
+        except OSError as error:
+            raise fail(f"impossible d'écrire le rapport {report} : {error.strerror or error}") from error
+        console.print(f"Rapport des erreurs : {report}", highlight=False)
+
+    refused = len(outcome.rejected_lines)
+    if not outcome.errors:
+        console.print("[green]Import terminé.[/]")
+        return
+    if outcome.written:
+        errors.print(
+            f"[yellow]Import partiel[/] : {refused} ligne(s) refusée(s), non importée(s).", highlight=False
+        )
+    else:
+        errors.print(
+            f"[bold red]Rien n'a été importé[/] : {refused} ligne(s) refusée(s). Corrigez-les, "
+            "ou relancez avec --partial pour importer les lignes valides.",
+            highlight=False,
+        )
+    raise typer.Exit(1)
 
 
 @demo_app.command("seed")

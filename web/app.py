@@ -22,6 +22,7 @@ from core.config import Environment
 from core.db.engine import DB
 from core.jobs.system import JobSystem
 from core.runtime import Runtime
+from web.api.directory import DirectoryController
 from web.api.events import EventsController
 from web.api.oauth import issue_token
 from web.authz import PUBLIC, authorize
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             tenant_home,
             issue_token,
             EventsController,
+            DirectoryController,
             *AUTH_PAGES,
             *ADMIN_PAGES,
             *IDP_HANDLERS,

@@ -26,8 +26,8 @@ from litestar.handlers.base import BaseRouteHandler
 from core.access.policy import Actor, Permission, decide
 from core.access.service import authenticate_bearer
 from core.errors import NotFound
-from core.identity.accounts import Session, load_session
-from core.identity.directory import active_membership
+from core.identity.accounts import Session, choose_membership, load_session
+from core.identity.directory import active_membership, memberships_at_login
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant
 
@@ -107,12 +107,30 @@ async def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Ses
     return session
 
 
-async def actor_for(session: Session, tenant: TenantRecord | None) -> Actor:
+class RoleChoiceRequired(PermissionDeniedException):
+    """Several roles in this tenant and none chosen yet: pages send the user to choose one."""
+
+    def __init__(self, slug: str, next_path: str) -> None:
+        super().__init__(detail="choisissez votre rôle dans ce territoire")
+        self.slug = slug
+        self.next_path = next_path
+
+
+async def actor_for(session: Session, tenant: TenantRecord | None, next_path: str = "/") -> Actor:
+    """The session's user in ``tenant``. Entering a territory for the first time in a
+    session picks the user's only role there (or asks which one): no new login needed."""
     membership = None
     if tenant is not None:
         chosen = session.current_memberships.get(str(tenant.id))
         if chosen:
             membership = await active_membership(tenant.id, session.account.id, uuid.UUID(chosen))
+        if membership is None:
+            available = await memberships_at_login(tenant.id, session.account)
+            if len(available) > 1:
+                raise RoleChoiceRequired(tenant.slug, next_path)
+            if available:
+                membership = available[0]
+                await choose_membership(session.id, tenant.id, membership.id)
     return Actor(
         user_id=session.account.id,
         is_platform_admin=session.account.is_platform_admin,
@@ -160,7 +178,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     if policy.kind == "authenticated":
         return
     assert policy.permission is not None
-    actor = await actor_for(session, tenant)
+    actor = await actor_for(session, tenant, connection.url.path)
     connection.state.actor = actor
     decision = decide(actor, policy.permission, tenant.id if tenant else None)
     if not decision.allowed:

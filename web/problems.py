@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import DomainError
-from web.authz import LoginRequired
+from web.authz import LoginRequired, RoleChoiceRequired
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) ->
         redirect = _login_redirect(request, error)
         if redirect is not None:
             return redirect
+    if isinstance(error, RoleChoiceRequired) and request.method == "GET":
+        return Redirect(f"/t/{error.slug}/compte/choisir?next={quote(error.next_path)}", status_code=303)
     status = error.status_code
     detail = error.detail if status < 500 else "erreur interne"
     slug = None

@@ -23,6 +23,8 @@ from core.errors import FieldError, InvalidInput
 SCOPES = {
     "events:write": "Déclarer des événements",
     "events:read": "Lire les événements et leurs propositions d'action",
+    "directory:read": "Lire l'annuaire (organisations, professionnels)",
+    "directory:write": "Ajouter des organisations et des professionnels à l'annuaire",
 }
 _hasher = PasswordHasher()
 

@@ -212,6 +212,25 @@ async def create_professional(
     return professional_id
 
 
+@dataclass(frozen=True)
+class ProfessionalRecord:
+    id: uuid.UUID
+    profession: str
+    family_name: str
+    given_names: str
+    rpps: str | None
+    adeli: str | None
+
+
+async def list_professionals(tenant_id: uuid.UUID) -> list[ProfessionalRecord]:
+    async with tenant_scope(tenant_id):
+        rows = await scoped_connection().fetch(
+            "SELECT id, profession, family_name, given_names, rpps, adeli FROM professional "
+            "ORDER BY family_name, given_names"
+        )
+    return [ProfessionalRecord(**dict(row)) for row in rows]
+
+
 def check_invitation(email: str, role: str) -> tuple[str, Role]:
     errors = []
     mail = email.strip().lower()

@@ -225,3 +225,84 @@ def test_logins_and_failures_are_in_the_audit_trail(browser, landes, aio, sql_ow
     assert {"success", "failure"} <= outcomes
     assert callback  # the flow reached the provider
     assert aio.run(verify(landes.tenant.id)).intact
+
+
+def test_one_session_works_in_every_territory_where_the_user_has_a_role(browser, landes, aio, make_tenant):
+    """Switching territory needs no new login: the role there is picked from the same session."""
+    other = make_tenant()
+    email = "coordinatrice.landes@demo.parcours.test"
+    from core.identity.directory import invite_member
+
+    aio.run(invite_member(other.id, email, "coordinator", None, "test"))
+    login(browser, "landes", "coordinatrice.landes")
+    assert browser.get("/t/landes/admin/").status_code == 200
+    # the invitation in the other territory is matched to the account on its first visit
+    assert browser.get(f"/t/{other.slug}/admin/").status_code == 200
+    assert browser.get("/t/landes/admin/").status_code == 200
+
+
+def test_idle_sessions_expire(browser, landes, sql_owner):
+    login(browser, "landes", "medecin.landes")
+    assert browser.get("/t/landes/moi").status_code == 200
+    token = browser.cookies.get(SESSION_COOKIE)
+    import hashlib
+
+    sql_owner.execute(
+        "UPDATE web_session SET last_seen_at = now() - interval '31 minutes' WHERE token_digest = %s",
+        (hashlib.sha256(token.encode()).hexdigest(),),
+    )
+    expired = browser.get("/t/landes/moi", follow_redirects=False)
+    assert expired.status_code == 303
+    assert expired.headers["location"].startswith("/t/landes/login")
+
+
+def test_login_endpoints_are_rate_limited(runtime, landes):
+    """A burst of login attempts from one address is answered 429, other pages are not."""
+    from dataclasses import replace
+
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+
+    strict = replace(runtime, settings=runtime.settings.model_copy(update={"login_attempts_per_minute": 3}))
+    with TestClient(create_app(strict, start_jobs=False), base_url="http://localhost") as limited:
+        codes = [limited.get("/t/landes/login").status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200]
+        assert codes[3:] == [429, 429]
+        assert limited.get("/t/landes/").status_code == 200
+
+
+def test_several_roles_in_a_territory_ask_which_one(browser, landes, aio):
+    """Someone who is both coordinator and social worker chooses, and can switch later."""
+    from core.identity.directory import invite_member
+    from core.identity.directory import list_memberships as memberships_of
+
+    username = f"double-{uuid.uuid4().hex[:6]}"
+    email = f"{username}@demo.parcours.test"
+    aio.run(
+        ensure_demo_account(
+            username, PASSWORD, {"given_name": "Dora", "family_name": "Double", "email": email}
+        )
+    )
+    coordinator = aio.run(invite_member(landes.tenant.id, email, "coordinator", None, "test"))
+    aio.run(invite_member(landes.tenant.id, email, "social_worker", None, "test"))
+    done = login(browser, "landes", username, next_path="/t/landes/admin")
+    assert done.headers["location"].startswith("/t/landes/compte/choisir")
+    page = browser.get(path_of(done.headers["location"]))
+    fields = form_fields(page.text)
+    assert "Coordinateur de parcours" in page.text and "Travailleur social" in page.text
+    fields["membership_id"] = str(coordinator.id)
+    chosen = browser.post("/t/landes/compte/choisir", data=fields, follow_redirects=False)
+    assert chosen.status_code == 303
+    assert chosen.headers["location"] == "/t/landes/admin"
+    assert browser.get("/t/landes/admin/").status_code == 200
+    profile = browser.get("/t/landes/moi")
+    assert "Changer de rôle" in profile.text
+    social = next(
+        m
+        for m in aio.run(memberships_of(landes.tenant.id))
+        if m.invited_email == email and m.role == "social_worker"
+    )
+    fields = {**form_fields(profile.text), "membership_id": str(social.id)}
+    browser.post("/t/landes/compte/choisir", data=fields)
+    assert browser.get("/t/landes/admin/", follow_redirects=False).status_code == 403
