@@ -459,7 +459,7 @@ def _print_demo_access(base: str, report: Any) -> None:
             table.add_row(
                 login.username, login.password, ROLE_LABELS.get(Role(login.role), login.role), login.name
             )
-        console.print(table)
+        console.print(table, width=max(console.width, 110))
     for client in report.api_clients:
         console.print("Obtenir un jeton d'accès :")
         console.print(

@@ -36,6 +36,8 @@ from web.pages.admin import (
     members_revoke,
     organisations_create,
     organisations_page,
+    professionals_create,
+    professionals_page,
 )
 from web.pages.auth import (
     choose_page,
@@ -57,6 +59,8 @@ ADMIN_PAGES = [
     admin_home,
     organisations_page,
     organisations_create,
+    professionals_page,
+    professionals_create,
     members_page,
     members_invite,
     members_revoke,

@@ -306,3 +306,28 @@ def test_several_roles_in_a_territory_ask_which_one(browser, landes, aio):
     fields = {**form_fields(profile.text), "membership_id": str(social.id)}
     browser.post("/t/landes/compte/choisir", data=fields)
     assert browser.get("/t/landes/admin/", follow_redirects=False).status_code == 403
+
+
+def test_professional_form_names_a_bad_rpps_inline(browser, landes, sql_owner):
+    login(browser, "landes", "admin.landes")
+    csrf = form_fields(browser.get("/t/landes/admin/professionnels").text)["_csrf"]
+    name = f"Testeur{uuid.uuid4().hex[:6]}"
+    data = {
+        "family_name": name,
+        "given_names": "Léa",
+        "profession": "kinésithérapeute",
+        "rpps": "19990000003",
+        "_csrf": csrf,
+    }
+    refused = browser.post("/t/landes/admin/professionnels", data=data, headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    assert 'id="pro-rpps-error"' in refused.text and "RPPS" in refused.text
+    assert (
+        sql_owner.execute("SELECT count(*) FROM professional WHERE family_name = %s", (name,)).fetchone()[0]
+        == 0
+    )
+    data["rpps"] = ""  # an RPPS is optional
+    assert (
+        browser.post("/t/landes/admin/professionnels", data=data, follow_redirects=False).status_code == 303
+    )
+    assert name in browser.get("/t/landes/admin/professionnels").text

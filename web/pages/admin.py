@@ -15,9 +15,11 @@ from core.access.policy import Actor, Permission
 from core.errors import Conflict, InvalidInput
 from core.identity.directory import (
     create_organisation,
+    create_professional,
     invite_member,
     list_memberships,
     list_organisations,
+    list_professionals,
     revoke_membership,
 )
 from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS
@@ -94,6 +96,51 @@ async def organisations_create(
             status_code=422,
         )
     return Redirect(f"/t/{tenant.slug}/admin/organisations", status_code=303)
+
+
+PROFESSIONAL_FIELDS = ("profession", "family_name", "given_names", "rpps", "adeli", "email")
+
+
+@get("/t/{slug:str}/admin/professionnels", opt=ADMIN, include_in_schema=False)
+async def professionals_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+    return Template(
+        "admin/professionals.html",
+        context=await _context(
+            request, tenant, professionals=await list_professionals(tenant.id), errors={}, values={}
+        ),
+    )
+
+
+@post("/t/{slug:str}/admin/professionnels", opt=ADMIN, include_in_schema=False)
+async def professionals_create(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    data: URLEncodedBody[dict[str, str]],
+) -> Template | Redirect:
+    values = {key: data.get(key, "") for key in PROFESSIONAL_FIELDS}
+    try:
+        await create_professional(
+            tenant.id,
+            profession=values["profession"],
+            family_name=values["family_name"],
+            given_names=values["given_names"],
+            rpps=values["rpps"],
+            adeli=values["adeli"],
+            email=values["email"],
+        )
+    except InvalidInput as invalid:
+        return Template(
+            _form_page(request, "admin/professionals.html", "admin/_professional_form.html"),
+            context=await _context(
+                request,
+                tenant,
+                professionals=await list_professionals(tenant.id),
+                errors={error.field: error.message for error in invalid.errors},
+                values=values,
+            ),
+            status_code=422,
+        )
+    return Redirect(f"/t/{tenant.slug}/admin/professionnels", status_code=303)
 
 
 @get("/t/{slug:str}/admin/membres", opt=ADMIN, include_in_schema=False)
