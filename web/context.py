@@ -26,9 +26,12 @@ def provide_jobs(state: State) -> JobSystem | None:
     return jobs
 
 
-async def provide_tenant(slug: FromPath[str]) -> TenantRecord:
-    """The tenant named in the path (``/t/{slug}/…``); 404 if there is none."""
-    tenant = await get_tenant(slug)
+async def provide_tenant(request: Request[Any, Any, Any], slug: FromPath[str]) -> TenantRecord:
+    """The tenant named in the path (``/t/{slug}/…``); 404 if there is none.
+
+    The guard usually looked it up already (kept in the request state)."""
+    cached = request.state.get("tenant")
+    tenant = cached if cached is not None and cached.slug == slug else await get_tenant(slug)
     if tenant is None:
         raise NotFound(f"aucun territoire {slug!r}")
     return tenant
