@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")
+    def _normalise_base_url(self) -> Settings:
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @model_validator(mode="after")
     def _worker_needs_a_broker(self) -> Settings:
         if not self.embedded_worker and self.broker_url is None:
             raise ValueError(

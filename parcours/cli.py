@@ -403,7 +403,9 @@ def run(
     from web.app import create_app
 
     settings = get_settings()
-    base = f"http://{host}:{port}"
+    # Listening on every address still serves this machine on loopback.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://{shown}:{port}"
     if "PARCOURS_BASE_URL" not in os.environ:
         settings = settings.model_copy(update={"base_url": base})
     _configure_logging()

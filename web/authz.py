@@ -15,6 +15,7 @@ session's CSRF token (form field ``_csrf`` or header ``X-CSRF-Token``).
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -152,7 +153,7 @@ async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], session: S
     ):
         value = (await connection.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if sent != session.csrf_token:
+    if sent is None or not hmac.compare_digest(sent, session.csrf_token):
         raise CsrfRejected()
 
 

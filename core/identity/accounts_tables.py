@@ -48,7 +48,8 @@ class OidcLoginRequest(Table, db=DB, tablename="oidc_login_request"):
     """A login started at an identity provider of a tenant, waiting for its callback (single use)."""
 
     id = UUID(primary_key=True)
-    state_digest = Varchar(length=64, null=False, unique=True)
+    state_digest = Varchar(length=64, null=False)
+    """Unique per tenant (see the migration)."""
     tenant_id = UUID(null=False)
     provider_id = UUID(null=False)
     nonce = Varchar(length=128, null=False)

@@ -7,6 +7,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from asyncpg import UniqueViolationError
+
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -196,19 +198,23 @@ async def create_professional(
                 known: uuid.UUID = existing
                 return known
         professional_id = uuid.uuid4()
-        await connection.execute(
-            "INSERT INTO professional (id, tenant_id, rpps, adeli, profession, family_name, "
-            "given_names, email, is_demo, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-            professional_id,
-            tenant_id,
-            values["rpps"],
-            values["adeli"],
-            values["profession"],
-            values["family_name"],
-            values["given_names"],
-            values["email"],
-            is_demo,
-        )
+        try:
+            await connection.execute(
+                "INSERT INTO professional (id, tenant_id, rpps, adeli, profession, family_name, "
+                "given_names, email, is_demo, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+                professional_id,
+                tenant_id,
+                values["rpps"],
+                values["adeli"],
+                values["profession"],
+                values["family_name"],
+                values["given_names"],
+                values["email"],
+                is_demo,
+            )
+        except UniqueViolationError as error:  # the same RPPS added concurrently
+            raise Conflict("ce numéro RPPS est déjà dans l'annuaire") from error
     return professional_id
 
 

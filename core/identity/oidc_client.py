@@ -153,6 +153,19 @@ class Discovery:
 DISCOVERY = Discovery()
 
 
+async def _provider_metadata(
+    provider: Provider, transport: httpx.AsyncBaseTransport | None, *, with_keys: bool = True
+) -> tuple[dict[str, Any], KeySet | None]:
+    """Discovery document (and keys) of ``provider``; unreachable → :class:`LoginFailed`."""
+    try:
+        async with _http(transport) as http:
+            metadata = await DISCOVERY.metadata(http, provider.issuer)
+            keys = await DISCOVERY.keys(http, metadata) if with_keys else None
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        raise LoginFailed(f"le fournisseur d'identité « {provider.label} » est injoignable") from error
+    return metadata, keys
+
+
 Transport = httpx.AsyncBaseTransport | None
 """None: real HTTP. The web layer passes an in-process transport for its own built-in IdP."""
 TransportFor = Callable[[Provider], Transport]
@@ -182,10 +195,12 @@ async def begin_login(
     transport: Transport,
     redirect_uri: str,
     return_to: str,
-) -> str:
-    """Record a pending login; return the provider's authorization URL to redirect to."""
-    async with _http(transport) as http:
-        metadata = await DISCOVERY.metadata(http, provider.issuer)
+) -> tuple[str, str]:
+    """Record a pending login; return the provider's authorization URL and the ``state``.
+
+    The caller binds ``state`` to the browser (a cookie), so that a callback
+    link forged by someone else cannot log this browser into their account."""
+    metadata, _ = await _provider_metadata(provider, transport, with_keys=False)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     code_verifier = secrets.token_urlsafe(48)
     async with _oauth_client(provider, transport, redirect_uri) as client:
@@ -206,7 +221,7 @@ async def begin_login(
             return_to,
             LOGIN_TTL.total_seconds(),
         )
-    return str(url)
+    return str(url), state
 
 
 async def complete_login(
@@ -231,9 +246,7 @@ async def complete_login(
     if provider is None:
         raise LoginFailed("ce fournisseur d'identité n'est plus proposé")
     transport = transport_for(provider)
-    async with _http(transport) as http:
-        metadata = await DISCOVERY.metadata(http, provider.issuer)
-        keys = await DISCOVERY.keys(http, metadata)
+    metadata, keys = await _provider_metadata(provider, transport)
     try:
         async with _oauth_client(provider, transport, redirect_uri) as client:
             token = await client.fetch_token(
@@ -244,6 +257,7 @@ async def complete_login(
     id_token = token.get("id_token")
     if not id_token:
         raise LoginFailed("le fournisseur d'identité n'a pas fourni de jeton d'identité")
+    assert keys is not None
     claims = verify_id_token(id_token, keys, provider, pending["nonce"])
     name = (
         " ".join(part for part in (claims.get("given_name"), claims.get("family_name")) if part)
@@ -254,7 +268,8 @@ async def complete_login(
     identity = VerifiedIdentity(
         issuer=provider.issuer,
         subject=str(claims["sub"]),
-        email=claims.get("email") if claims.get("email_verified", True) else None,
+        # Only a verified address may claim an invitation sent to it.
+        email=claims.get("email") if claims.get("email_verified") is True else None,
         display_name=str(name),
         claims=claims,
     )

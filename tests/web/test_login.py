@@ -331,3 +331,51 @@ def test_professional_form_names_a_bad_rpps_inline(browser, landes, sql_owner):
         browser.post("/t/landes/admin/professionnels", data=data, follow_redirects=False).status_code == 303
     )
     assert name in browser.get("/t/landes/admin/professionnels").text
+
+
+def test_a_callback_link_forged_by_someone_else_does_not_log_this_browser_in(browser, landes, client):
+    """Login CSRF: the attacker's own callback URL, opened in the victim's browser, is refused."""
+    start = browser.get("/t/landes/login/demo", follow_redirects=False)
+    answer = idp_login(browser, start.headers["location"], "medecin.landes", PASSWORD)
+    forged = path_of(answer.headers["location"])
+    browser.cookies.clear()  # the victim's browser never started this login
+    response = browser.get(forged, follow_redirects=False)
+    assert response.status_code == 401
+    assert "pas été commencée dans ce navigateur" in response.text
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_a_coordinator_cannot_appoint_a_territory_admin(browser, landes, sql_owner):
+    login(browser, "landes", "coordinatrice.landes")
+    csrf = form_fields(browser.get("/t/landes/admin/membres").text)["_csrf"]
+    email = f"chef-{uuid.uuid4().hex[:6]}@demo.parcours.test"
+    response = browser.post(
+        "/t/landes/admin/membres",
+        data={"email": email, "role": "territory_admin", "organisation_id": "", "_csrf": csrf},
+    )
+    assert response.status_code == 422
+    assert "seul un administrateur du territoire" in response.text
+    assert (
+        sql_owner.execute("SELECT count(*) FROM membership WHERE invited_email = %s", (email,)).fetchone()[0]
+        == 0
+    )
+
+
+def test_administrative_changes_are_audited(browser, landes, sql_owner, aio):
+    login(browser, "landes", "admin.landes")
+    csrf = form_fields(browser.get("/t/landes/admin/membres").text)["_csrf"]
+    email = f"audit-{uuid.uuid4().hex[:6]}@demo.parcours.test"
+    browser.post(
+        "/t/landes/admin/membres",
+        data={"email": email, "role": "carer", "organisation_id": "", "_csrf": csrf},
+        follow_redirects=False,
+    )
+    actions = [
+        action
+        for (action,) in sql_owner.execute(
+            "SELECT action FROM audit_entry WHERE tenant_id = %s ORDER BY seq DESC LIMIT 3",
+            (landes.tenant.id,),
+        ).fetchall()
+    ]
+    assert actions[0] == "membership.invite"
+    assert aio.run(verify(landes.tenant.id)).intact

@@ -19,16 +19,20 @@ from core.identity.oidc_client import register_provider
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from oidc_provider_mock import run_server_in_thread
+    from oidc_provider_mock import User, run_server_in_thread
+
+
+VERIFIED = "ext-coordinatrice@hopital.test"
 
 
 @pytest.fixture(scope="module")
 def external_idp():
-    with run_server_in_thread(require_nonce=True) as server:
+    users = [User(sub=VERIFIED, claims={"email": VERIFIED, "email_verified": True, "name": "Eva Externe"})]
+    with run_server_in_thread(require_nonce=True, user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
 
 
-def test_login_through_an_independent_provider(client, aio, runtime, make_tenant, external_idp):
+def provider_tenant(aio, runtime, make_tenant, issuer):
     tenant = make_tenant()
     aio.run(
         register_provider(
@@ -36,13 +40,18 @@ def test_login_through_an_independent_provider(client, aio, runtime, make_tenant
             runtime.keyring,
             key="externe",
             label="un fournisseur externe",
-            issuer=external_idp,
+            issuer=issuer,
             client_id="parcours-" + tenant.slug,
             client_secret="secret-" + uuid.uuid4().hex,
             audience="professionals",
         )
     )
-    email = f"ext-{uuid.uuid4().hex[:6]}@hopital.test"
+    return tenant
+
+
+def test_login_through_an_independent_provider(client, aio, runtime, make_tenant, external_idp):
+    tenant = provider_tenant(aio, runtime, make_tenant, external_idp)
+    email = VERIFIED
     aio.run(invite_member(tenant.id, email, "coordinator", None, "test"))
     client.cookies.clear()
 
@@ -65,4 +74,19 @@ def test_login_through_an_independent_provider(client, aio, runtime, make_tenant
     assert admin.status_code == 200
     profile = client.get(f"/t/{tenant.slug}/moi")
     assert external_idp in profile.text  # the account is known by (issuer, subject)
+    client.cookies.clear()
+
+
+def test_an_unverified_address_does_not_claim_an_invitation(client, aio, runtime, make_tenant, external_idp):
+    """A provider that does not vouch for the e-mail cannot take a role meant for that address."""
+    tenant = provider_tenant(aio, runtime, make_tenant, external_idp)
+    email = f"non-verifiee-{uuid.uuid4().hex[:6]}@hopital.test"
+    aio.run(invite_member(tenant.id, email, "coordinator", None, "test"))
+    client.cookies.clear()
+    start = client.get(f"/t/{tenant.slug}/login/externe", follow_redirects=False)
+    answer = httpx.post(start.headers["location"], data={"sub": email}, follow_redirects=False)
+    callback = urlsplit(answer.headers["location"])
+    response = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+    assert response.status_code == 403
+    assert "pas encore de rôle" in response.text
     client.cookies.clear()

@@ -12,7 +12,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from core.access.policy import Actor, Permission
-from core.errors import Conflict, InvalidInput
+from core.audit.trail import Actor as AuditActor
+from core.audit.trail import Outcome, Record, record
+from core.errors import Conflict, FieldError, InvalidInput
 from core.identity.directory import (
     create_organisation,
     create_professional,
@@ -22,11 +24,28 @@ from core.identity.directory import (
     list_professionals,
     revoke_membership,
 )
-from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS
+from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS, Role
 from core.tenancy.service import TenantRecord
 from web.authz import current_session, requires
 
 ADMIN = requires(Permission.TENANT_ADMIN).opt()
+
+
+async def audit(
+    tenant: TenantRecord, actor: Actor, action: str, target_kind: str, target_id: str, **detail: str
+) -> None:
+    """Every administrative change leaves a trace in the tenant's audit trail."""
+    await record(
+        tenant.id,
+        Record(
+            AuditActor("user", str(actor.user_id), str(actor.organisation_id or actor.role)),
+            action,
+            Outcome.SUCCESS,
+            target_kind,
+            target_id,
+            detail,
+        ),
+    )
 
 
 async def _context(request: Request[Any, Any, Any], tenant: TenantRecord, **extra: Any) -> dict[str, Any]:
@@ -74,6 +93,7 @@ async def organisations_page(request: HTMXRequest, tenant: NamedDependency[Tenan
 async def organisations_create(
     request: HTMXRequest,
     tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
     data: URLEncodedBody[dict[str, str]],
 ) -> Template | Redirect:
     values = {
@@ -81,7 +101,7 @@ async def organisations_create(
         for key in ("kind", "name", "finess_ej", "finess_et", "siret", "commune_insee", "email")
     }
     try:
-        await create_organisation(tenant.id, **values)
+        created = await create_organisation(tenant.id, **values)
     except InvalidInput as invalid:
         errors = {error.field: error.message for error in invalid.errors}
         return Template(
@@ -95,6 +115,7 @@ async def organisations_create(
             ),
             status_code=422,
         )
+    await audit(tenant, actor, "organisation.create", "organisation", str(created.id), name=created.name)
     return Redirect(f"/t/{tenant.slug}/admin/organisations", status_code=303)
 
 
@@ -115,11 +136,12 @@ async def professionals_page(request: HTMXRequest, tenant: NamedDependency[Tenan
 async def professionals_create(
     request: HTMXRequest,
     tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
     data: URLEncodedBody[dict[str, str]],
 ) -> Template | Redirect:
     values = {key: data.get(key, "") for key in PROFESSIONAL_FIELDS}
     try:
-        await create_professional(
+        professional_id = await create_professional(
             tenant.id,
             profession=values["profession"],
             family_name=values["family_name"],
@@ -140,6 +162,7 @@ async def professionals_create(
             ),
             status_code=422,
         )
+    await audit(tenant, actor, "professional.create", "professional", str(professional_id))
     return Redirect(f"/t/{tenant.slug}/admin/professionnels", status_code=303)
 
 
@@ -171,7 +194,14 @@ async def members_invite(
     try:
         if values["organisation_id"]:
             organisation_id = uuid.UUID(values["organisation_id"])
-        await invite_member(tenant.id, values["email"], values["role"], organisation_id, str(actor.user_id))
+        if values["role"] == Role.TERRITORY_ADMIN and actor.role is not Role.TERRITORY_ADMIN:
+            raise InvalidInput(
+                "rôle réservé",
+                [FieldError("role", "seul un administrateur du territoire peut en nommer un autre")],
+            )
+        invited = await invite_member(
+            tenant.id, values["email"], values["role"], organisation_id, str(actor.user_id)
+        )
     except ValueError:
         errors["organisation_id"] = "organisation inconnue"
     except InvalidInput as invalid:
@@ -191,6 +221,7 @@ async def members_invite(
             ),
             status_code=422,
         )
+    await audit(tenant, actor, "membership.invite", "membership", str(invited.id), role=invited.role.value)
     return Redirect(f"/t/{tenant.slug}/admin/membres", status_code=303)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Any, cast
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from core.errors import NotFound
 from core.identity.accounts import choose_membership, close_session, open_session, upsert_account
 from core.identity.directory import active_membership, memberships_at_login
 from core.identity.oidc_client import (
+    LOGIN_TTL,
     LoginFailed,
     Provider,
     Transport,
@@ -34,6 +36,7 @@ from core.tenancy.service import TenantRecord
 from web.authz import AUTHENTICATED, PUBLIC, SESSION_COOKIE, current_session, requires
 
 _ASGIApp = Any
+LOGIN_STATE_COOKIE = "parcours_login_state"
 
 
 def callback_url(runtime: Runtime, tenant: TenantRecord) -> str:
@@ -85,14 +88,24 @@ async def start_login(
     provider = provider_with_key(providers, key)
     if provider is None:
         raise NotFound("fournisseur d'identité inconnu pour ce territoire")
-    url = await begin_login(
+    url, state = await begin_login(
         tenant.id,
         provider,
         transports(request, runtime)(provider),
         callback_url(runtime, tenant),
         safe_next(tenant, next),
     )
-    return Redirect(url, status_code=303)
+    response = Redirect(url, status_code=303)
+    response.set_cookie(
+        LOGIN_STATE_COOKIE,
+        state,
+        path=f"/t/{tenant.slug}/auth/callback",
+        httponly=True,
+        secure=runtime.settings.env is Environment.PRODUCTION,
+        samesite="lax",
+        max_age=int(LOGIN_TTL.total_seconds()),
+    )
+    return response
 
 
 def provider_with_key(providers: list[Provider], key: str) -> Provider | None:
@@ -108,10 +121,16 @@ async def login_callback(
     error: FromQuery[str | None] = None,
 ) -> Response[Any]:
     state = request.query_params.get("state")  # ``state`` is reserved as a handler parameter
+    started_here = request.cookies.get(LOGIN_STATE_COOKIE, "")
     providers = await list_providers(tenant.id, runtime.keyring)
     try:
         if error or not code or not state:
             raise LoginFailed(f"connexion refusée par le fournisseur d'identité ({error or 'sans code'})")
+        if not hmac.compare_digest(state, started_here):
+            raise LoginFailed(
+                "cette connexion n'a pas été commencée dans ce navigateur : recommencez "
+                "depuis la page de connexion"
+            )
         identity, return_to = await complete_login(
             tenant.id, providers, transports(request, runtime), callback_url(runtime, tenant), state, code
         )
@@ -141,6 +160,7 @@ async def login_callback(
         target = f"/t/{tenant.slug}/compte/choisir?next={quote(return_to)}"
     response: Response[Any] = Redirect(target, status_code=303)
     _set_session_cookie(response, runtime, token)
+    response.delete_cookie(LOGIN_STATE_COOKIE, path=f"/t/{tenant.slug}/auth/callback")
     return response
 
 

@@ -17,6 +17,8 @@ STATEMENTS = [
     "CREATE INDEX web_session_account_idx ON web_session (user_account_id)",
     # Per tenant.
     *tenant_table_ddl("oidc_login_request", privileges="SELECT, INSERT, UPDATE"),
+    "ALTER TABLE oidc_login_request ADD CONSTRAINT oidc_login_request_state_key "
+    "UNIQUE (tenant_id, state_digest)",
     *tenant_table_ddl("audit_entry", privileges="SELECT, INSERT"),
     "ALTER TABLE audit_entry ADD CONSTRAINT audit_entry_seq_key UNIQUE (tenant_id, seq)",
     *tenant_table_ddl("organisation"),
@@ -33,6 +35,9 @@ STATEMENTS = [
     *tenant_table_ddl("carer_link", {"person_id": "person", "carer_id": "person"}),
     *tenant_table_ddl("identity_provider"),
     "ALTER TABLE identity_provider ADD CONSTRAINT identity_provider_key UNIQUE (tenant_id, key)",
+    # Declared after identity_provider's (tenant_id, id) key exists.
+    "ALTER TABLE oidc_login_request ADD CONSTRAINT oidc_login_request_provider_fkey "
+    "FOREIGN KEY (tenant_id, provider_id) REFERENCES identity_provider (tenant_id, id)",
 ]
 
 
