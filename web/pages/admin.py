@@ -7,14 +7,15 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from core.access.policy import Actor, Permission
 from core.audit.trail import Actor as AuditActor
 from core.audit.trail import Outcome, Record, record
-from core.errors import Conflict, FieldError, InvalidInput
+from core.errors import Conflict, FieldError, InvalidInput, NotFound
 from core.identity.directory import (
     create_organisation,
     create_professional,
@@ -79,6 +80,12 @@ def _form_page(request: HTMXRequest, full: str, partial: str) -> str:
     return partial if request.htmx else full
 
 
+def _done(request: HTMXRequest, url: str) -> Redirect | ClientRedirect:
+    """After a successful form: a 303 for a plain browser, a client-side redirect for htmx
+    (htmx would otherwise follow the 303 itself and swap the whole page into the form)."""
+    return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
+
+
 @get("/t/{slug:str}/admin/organisations", opt=ADMIN, include_in_schema=False)
 async def organisations_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
     return Template(
@@ -95,7 +102,7 @@ async def organisations_create(
     tenant: NamedDependency[TenantRecord],
     actor: NamedDependency[Actor],
     data: URLEncodedBody[dict[str, str]],
-) -> Template | Redirect:
+) -> Template | Redirect | ClientRedirect:
     values = {
         key: data.get(key, "")
         for key in ("kind", "name", "finess_ej", "finess_et", "siret", "commune_insee", "email")
@@ -116,7 +123,7 @@ async def organisations_create(
             status_code=422,
         )
     await audit(tenant, actor, "organisation.create", "organisation", str(created.id), name=created.name)
-    return Redirect(f"/t/{tenant.slug}/admin/organisations", status_code=303)
+    return _done(request, f"/t/{tenant.slug}/admin/organisations")
 
 
 PROFESSIONAL_FIELDS = ("profession", "family_name", "given_names", "rpps", "adeli", "email")
@@ -138,7 +145,7 @@ async def professionals_create(
     tenant: NamedDependency[TenantRecord],
     actor: NamedDependency[Actor],
     data: URLEncodedBody[dict[str, str]],
-) -> Template | Redirect:
+) -> Template | Redirect | ClientRedirect:
     values = {key: data.get(key, "") for key in PROFESSIONAL_FIELDS}
     try:
         professional_id = await create_professional(
@@ -163,7 +170,7 @@ async def professionals_create(
             status_code=422,
         )
     await audit(tenant, actor, "professional.create", "professional", str(professional_id))
-    return Redirect(f"/t/{tenant.slug}/admin/professionnels", status_code=303)
+    return _done(request, f"/t/{tenant.slug}/admin/professionnels")
 
 
 @get("/t/{slug:str}/admin/membres", opt=ADMIN, include_in_schema=False)
@@ -187,7 +194,7 @@ async def members_invite(
     tenant: NamedDependency[TenantRecord],
     actor: NamedDependency[Actor],
     data: URLEncodedBody[dict[str, str]],
-) -> Template | Redirect:
+) -> Template | Redirect | ClientRedirect:
     values = {key: data.get(key, "") for key in ("email", "role", "organisation_id")}
     errors: dict[str, str] = {}
     organisation_id: uuid.UUID | None = None
@@ -222,12 +229,21 @@ async def members_invite(
             status_code=422,
         )
     await audit(tenant, actor, "membership.invite", "membership", str(invited.id), role=invited.role.value)
-    return Redirect(f"/t/{tenant.slug}/admin/membres", status_code=303)
+    return _done(request, f"/t/{tenant.slug}/admin/membres")
 
 
 @post("/t/{slug:str}/admin/membres/{membership_id:uuid}/retirer", opt=ADMIN, include_in_schema=False)
 async def members_revoke(
-    membership_id: FromPath[uuid.UUID], tenant: NamedDependency[TenantRecord]
-) -> Redirect:
+    request: HTMXRequest,
+    membership_id: FromPath[uuid.UUID],
+    tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
+) -> Redirect | ClientRedirect:
+    target = next((m for m in await list_memberships(tenant.id) if m.id == membership_id), None)
+    if target is None:
+        raise NotFound("rôle introuvable")
+    if target.role is Role.TERRITORY_ADMIN and actor.role is not Role.TERRITORY_ADMIN:
+        raise PermissionDeniedException(detail="seul un administrateur du territoire peut retirer ce rôle")
     await revoke_membership(tenant.id, membership_id)
-    return Redirect(f"/t/{tenant.slug}/admin/membres", status_code=303)
+    await audit(tenant, actor, "membership.revoke", "membership", str(membership_id))
+    return _done(request, f"/t/{tenant.slug}/admin/membres")
