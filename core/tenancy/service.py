@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from asyncpg import UniqueViolationError
 
+from core.db.engine import DB
 from core.errors import Conflict, FieldError, InvalidInput
 from core.tenancy.tables import Tenant
 
@@ -40,12 +41,19 @@ def _record(row: dict) -> TenantRecord:
     )
 
 
+_COLUMNS = "id, slug, name, departements, enabled_plugins, is_demo, created_at"
+
+
 async def get_tenant(slug: str) -> TenantRecord | None:
-    """The tenant with this slug, or None."""
+    """The tenant with this slug, or None.
+
+    Called on every tenant request: plain SQL on the pool (Piccolo's query
+    builder cost more than the query itself here; see docs/performance.md)."""
     if not SLUG.match(slug):
         return None
-    row = await Tenant.select().where(Tenant.slug == slug).first()
-    return _record(row) if row else None
+    pool = await DB.ensure_pool()
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM tenant WHERE slug = $1", slug)
+    return _record(dict(row)) if row else None
 
 
 async def get_tenant_by_id(tenant_id: uuid.UUID) -> TenantRecord | None:
