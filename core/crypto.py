@@ -27,6 +27,13 @@ _NONCE_BYTES = 12
 _VERSION = b"\x01"
 
 
+def sha256_hex(value: str) -> str:
+    """SHA-256 (hex) of a random secret (token, code, state): what is stored and looked up.
+
+    Fit for high-entropy random values only; passwords and client secrets use argon2id."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
 class MasterKeyError(RuntimeError):
     """The master key is missing or malformed."""
 

@@ -8,7 +8,6 @@ authlib's client-credentials grant (see :mod:`core.access.token_server`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.crypto import sha256_hex
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import FieldError, InvalidInput
@@ -59,10 +59,6 @@ class Principal:
 class NewClient:
     client_id: str
     client_secret: str
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_scopes(scopes: list[str]) -> list[str]:
@@ -138,7 +134,7 @@ async def store_token(
             uuid.uuid4(),
             client.tenant_id,
             client.id,
-            token_digest(access_token),
+            sha256_hex(access_token),
             scopes,
             expires_at,
         )
@@ -151,7 +147,7 @@ async def authenticate_bearer(tenant_id: uuid.UUID, access_token: str) -> Princi
             "SELECT c.client_id, c.name, t.scopes FROM api_token t "
             "JOIN api_client c ON c.id = t.api_client_id "
             "WHERE t.token_digest = $1 AND t.expires_at > now() AND c.revoked_at IS NULL",
-            token_digest(access_token),
+            sha256_hex(access_token),
         )
     if row is None:
         return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import uuid
 from dataclasses import dataclass
 
+from core.crypto import sha256_hex
 from core.db.engine import DB
 
 
@@ -28,10 +28,6 @@ class Session:
     csrf_token: str
     current_memberships: dict[str, str]
     """tenant id → membership id (as strings)."""
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _account(row: dict) -> Account:
@@ -83,7 +79,7 @@ async def open_session(account: Account, max_hours: int) -> str:
         "current_memberships, created_at, last_seen_at, expires_at) "
         "VALUES ($1, $2, $3, $4, '{}', now(), now(), now() + make_interval(hours => $5))",
         uuid.uuid4(),
-        _digest(token),
+        sha256_hex(token),
         account.id,
         secrets.token_urlsafe(32),
         max_hours,
@@ -99,7 +95,7 @@ async def load_session(token: str, idle_minutes: int) -> Session | None:
         "AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(mins => $2) "
         "RETURNING s.id AS session_id, s.csrf_token, s.current_memberships, a.id, a.issuer, "
         "a.subject, a.email, a.display_name, a.is_platform_admin",
-        _digest(token),
+        sha256_hex(token),
         idle_minutes,
     )
     if row is None:
@@ -127,5 +123,5 @@ async def close_session(token: str) -> None:
     pool = await DB.ensure_pool()
     await pool.execute(
         "UPDATE web_session SET revoked_at = now() WHERE token_digest = $1 AND revoked_at IS NULL",
-        _digest(token),
+        sha256_hex(token),
     )

@@ -11,7 +11,6 @@ minutes at most.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import time
 import uuid
@@ -25,7 +24,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from core.crypto import Keyring
+from core.crypto import Keyring, sha256_hex
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import DomainError
@@ -63,10 +62,6 @@ class VerifiedIdentity:
     email: str | None
     display_name: str
     claims: dict[str, Any]
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 async def register_provider(
@@ -215,7 +210,7 @@ async def begin_login(
             uuid.uuid4(),
             tenant_id,
             provider.id,
-            _digest(state),
+            sha256_hex(state),
             nonce,
             code_verifier,
             return_to,
@@ -238,7 +233,7 @@ async def complete_login(
             "UPDATE oidc_login_request SET used_at = now() WHERE state_digest = $1 "
             "AND used_at IS NULL AND expires_at > now() "
             "RETURNING provider_id, nonce, code_verifier, return_to",
-            _digest(state),
+            sha256_hex(state),
         )
     if pending is None:
         raise LoginFailed("demande de connexion inconnue, expirée ou déjà utilisée : recommencez")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
 import json
 import re
@@ -32,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from joserfc.jwk import RSAKey
 
-from core.crypto import Keyring
+from core.crypto import Keyring, sha256_hex
 from core.db.engine import DB
 from core.errors import Conflict, FieldError, InvalidInput
 
@@ -222,9 +221,8 @@ class SigningKey:
 # --------------------------------------------------------------------------- helpers
 
 
-def digest(secret: str) -> str:
-    """SHA-256 (hex) of a code or token: what is stored and looked up."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+digest = sha256_hex
+"""SHA-256 (hex) of a code or token: what is stored and looked up."""
 
 
 def new_authorization_code() -> str:
