@@ -31,11 +31,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+audit_app = typer.Typer(help="Journal d'audit.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Territoires (tenants).", no_args_is_help=True)
 plugins_app = typer.Typer(help="Greffons (plugins).", no_args_is_help=True)
 demo_app = typer.Typer(help="Données de démonstration.", no_args_is_help=True)
 client_app = typer.Typer(help="Clients de l'API (partenaires).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(demo_app, name="demo")
@@ -81,6 +83,29 @@ def db_migrate() -> None:
         pass
     target = "embarquée" if settings.embedded_database else urls.owner.split("@")[-1]
     console.print(f"[green]Base à jour[/] ({target}).")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire dont vérifier le journal.")],
+) -> None:
+    """Recalculer la chaîne d'empreintes du journal d'audit ; nommer la première entrée altérée."""
+    from core.audit.trail import verify
+
+    async def check() -> Any:
+        record = await _tenant_or_exit(tenant)
+        return await verify(record.id)
+
+    with console.status("Vérification du journal d'audit…"), open_database(get_settings()):
+        result = _run(check())
+    if result.intact:
+        console.print(f"[green]Journal intact[/] : {result.entries} entrée(s) vérifiée(s) pour {tenant}.")
+        return
+    errors.print(
+        f"[bold red]Journal altéré[/] : l'entrée n° {result.first_broken} ne correspond plus à la chaîne "
+        f"({result.entries} entrée(s) lues). Les entrées suivantes ne peuvent plus être garanties."
+    )
+    raise typer.Exit(1)
 
 
 @tenant_app.command("create")
