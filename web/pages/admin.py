@@ -76,8 +76,25 @@ async def admin_home(
     )
 
 
-def _form_page(request: HTMXRequest, full: str, partial: str) -> str:
-    return partial if request.htmx else full
+async def _refused(
+    request: HTMXRequest,
+    tenant: TenantRecord,
+    page: str,
+    form: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    **lists: Any,
+) -> Template:
+    """The form again with its inline errors (422): the fragment for htmx, the page otherwise."""
+    return Template(
+        form if request.htmx else page,
+        context=await _context(request, tenant, errors=errors, values=values, **lists),
+        status_code=422,
+    )
+
+
+def _field_errors(invalid: InvalidInput) -> dict[str, str]:
+    return {error.field: error.message for error in invalid.errors}
 
 
 def _done(request: HTMXRequest, url: str) -> Redirect | ClientRedirect:
@@ -110,17 +127,14 @@ async def organisations_create(
     try:
         created = await create_organisation(tenant.id, **values)
     except InvalidInput as invalid:
-        errors = {error.field: error.message for error in invalid.errors}
-        return Template(
-            _form_page(request, "admin/organisations.html", "admin/_organisation_form.html"),
-            context=await _context(
-                request,
-                tenant,
-                organisations=await list_organisations(tenant.id),
-                errors=errors,
-                values=values,
-            ),
-            status_code=422,
+        return await _refused(
+            request,
+            tenant,
+            "admin/organisations.html",
+            "admin/_organisation_form.html",
+            values,
+            _field_errors(invalid),
+            organisations=await list_organisations(tenant.id),
         )
     await audit(tenant, actor, "organisation.create", "organisation", str(created.id), name=created.name)
     return _done(request, f"/t/{tenant.slug}/admin/organisations")
@@ -158,16 +172,14 @@ async def professionals_create(
             email=values["email"],
         )
     except InvalidInput as invalid:
-        return Template(
-            _form_page(request, "admin/professionals.html", "admin/_professional_form.html"),
-            context=await _context(
-                request,
-                tenant,
-                professionals=await list_professionals(tenant.id),
-                errors={error.field: error.message for error in invalid.errors},
-                values=values,
-            ),
-            status_code=422,
+        return await _refused(
+            request,
+            tenant,
+            "admin/professionals.html",
+            "admin/_professional_form.html",
+            values,
+            _field_errors(invalid),
+            professionals=await list_professionals(tenant.id),
         )
     await audit(tenant, actor, "professional.create", "professional", str(professional_id))
     return _done(request, f"/t/{tenant.slug}/admin/professionnels")
@@ -212,21 +224,19 @@ async def members_invite(
     except ValueError:
         errors["organisation_id"] = "organisation inconnue"
     except InvalidInput as invalid:
-        errors = {error.field: error.message for error in invalid.errors}
+        errors = _field_errors(invalid)
     except Conflict as conflict:
         errors["email"] = conflict.detail
     if errors:
-        return Template(
-            _form_page(request, "admin/members.html", "admin/_member_form.html"),
-            context=await _context(
-                request,
-                tenant,
-                memberships=await list_memberships(tenant.id),
-                organisations=await list_organisations(tenant.id),
-                errors=errors,
-                values=values,
-            ),
-            status_code=422,
+        return await _refused(
+            request,
+            tenant,
+            "admin/members.html",
+            "admin/_member_form.html",
+            values,
+            errors,
+            memberships=await list_memberships(tenant.id),
+            organisations=await list_organisations(tenant.id),
         )
     await audit(tenant, actor, "membership.invite", "membership", str(invited.id), role=invited.role.value)
     return _done(request, f"/t/{tenant.slug}/admin/membres")
