@@ -70,21 +70,22 @@ async def set_platform_admin(account_id: uuid.UUID, value: bool) -> None:
     await pool.execute("UPDATE user_account SET is_platform_admin = $2 WHERE id = $1", account_id, value)
 
 
-async def open_session(account: Account, max_hours: int) -> str:
-    """Start a session; return the token for the cookie (only its digest is stored)."""
+async def open_session(account: Account, max_hours: int) -> tuple[str, uuid.UUID]:
+    """Start a session; return the token for the cookie (only its digest is stored) and its id."""
     token = secrets.token_urlsafe(32)
+    session_id = uuid.uuid4()
     pool = await DB.ensure_pool()
     await pool.execute(
         "INSERT INTO web_session (id, token_digest, user_account_id, csrf_token, "
         "current_memberships, created_at, last_seen_at, expires_at) "
         "VALUES ($1, $2, $3, $4, '{}', now(), now(), now() + make_interval(hours => $5))",
-        uuid.uuid4(),
+        session_id,
         sha256_hex(token),
         account.id,
         secrets.token_urlsafe(32),
         max_hours,
     )
-    return token
+    return token, session_id
 
 
 async def load_session(token: str, idle_minutes: int) -> Session | None:

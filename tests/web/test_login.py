@@ -103,6 +103,7 @@ def test_professional_has_a_profile_but_no_admin(browser, landes):
     assert profile.status_code == 200
     assert "Marc Darrieutort" in profile.text
     assert "Professionnel de santé" in profile.text
+    assert 'href="/t/landes/admin/"' not in profile.text
     assert browser.get("/t/landes/admin/", follow_redirects=False).status_code == 403
 
 
@@ -298,6 +299,7 @@ def test_several_roles_in_a_territory_ask_which_one(browser, landes, aio):
     assert browser.get("/t/landes/admin/").status_code == 200
     profile = browser.get("/t/landes/moi")
     assert "Changer de rôle" in profile.text
+    assert 'href="/t/landes/admin/"' in profile.text  # the coordinator's menu offers administration
     social = next(
         m
         for m in aio.run(memberships_of(landes.tenant.id))

@@ -11,6 +11,8 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from core.identity.directory import (
+    OrganisationRecord,
+    ProfessionalRecord,
     create_organisation,
     create_professional,
     list_organisations,
@@ -33,16 +35,6 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Optional = None
 
 
-class OrganisationOut(msgspec.Struct):
-    id: str
-    kind: str
-    name: str
-    finess_ej: str | None
-    finess_et: str | None
-    siret: str | None
-    commune_insee: str | None
-
-
 class ProfessionalIn(msgspec.Struct, forbid_unknown_fields=True):
     profession: Text
     family_name: Text
@@ -50,15 +42,6 @@ class ProfessionalIn(msgspec.Struct, forbid_unknown_fields=True):
     rpps: Optional = None
     adeli: Optional = None
     email: Optional = None
-
-
-class ProfessionalOut(msgspec.Struct):
-    id: str
-    profession: str
-    family_name: str
-    given_names: str
-    rpps: str | None
-    adeli: str | None
 
 
 class Created(msgspec.Struct):
@@ -71,19 +54,8 @@ class DirectoryController(Controller):
     security = [{"bearer": []}]
 
     @get("/organisations", summary="Organisations de l'annuaire", opt=api_scope("directory:read").opt())
-    async def organisations(self, tenant: NamedDependency[TenantRecord]) -> list[OrganisationOut]:
-        return [
-            OrganisationOut(
-                id=str(o.id),
-                kind=o.kind,
-                name=o.name,
-                finess_ej=o.finess_ej,
-                finess_et=o.finess_et,
-                siret=o.siret,
-                commune_insee=o.commune_insee,
-            )
-            for o in await list_organisations(tenant.id)
-        ]
+    async def organisations(self, tenant: NamedDependency[TenantRecord]) -> list[OrganisationRecord]:
+        return await list_organisations(tenant.id)
 
     @post(
         "/organisations",
@@ -98,18 +70,8 @@ class DirectoryController(Controller):
         return Created(id=str(created.id))
 
     @get("/professionals", summary="Professionnels de l'annuaire", opt=api_scope("directory:read").opt())
-    async def professionals(self, tenant: NamedDependency[TenantRecord]) -> list[ProfessionalOut]:
-        return [
-            ProfessionalOut(
-                id=str(p.id),
-                profession=p.profession,
-                family_name=p.family_name,
-                given_names=p.given_names,
-                rpps=p.rpps,
-                adeli=p.adeli,
-            )
-            for p in await list_professionals(tenant.id)
-        ]
+    async def professionals(self, tenant: NamedDependency[TenantRecord]) -> list[ProfessionalRecord]:
+        return await list_professionals(tenant.id)
 
     @post(
         "/professionals",

@@ -58,6 +58,7 @@ async def _context(request: Request[Any, Any, Any], tenant: TenantRecord, **extr
         "account": session.account,
         "role_labels": ROLE_LABELS,
         "kind_labels": ORGANISATION_LABELS,
+        "is_admin": True,  # every page here requires tenant.admin
         **extra,
     }
 

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from core.access.policy import Actor, Permission
+from core.access.policy import Actor, Permission, decide
 from core.audit.trail import Actor as AuditActor
 from core.audit.trail import Outcome, Record, record
 from core.config import Environment
@@ -151,10 +151,9 @@ async def login_callback(
         await record(tenant.id, Record(actor, "login", Outcome.DENIED, detail={"reason": "aucun rôle"}))
         return Template("auth/no_role.html", context={"tenant": tenant, "account": account}, status_code=403)
     await record(tenant.id, Record(actor, "login", Outcome.SUCCESS, detail={"issuer": identity.issuer}))
-    token = await open_session(account, runtime.settings.session_max_hours)
+    token, session_id = await open_session(account, runtime.settings.session_max_hours)
     if len(memberships) == 1:
-        session = await _session_of_token(request, runtime, token)
-        await choose_membership(session, tenant.id, memberships[0].id)
+        await choose_membership(session_id, tenant.id, memberships[0].id)
         target = return_to
     else:
         target = f"/t/{tenant.slug}/compte/choisir?next={quote(return_to)}"
@@ -162,14 +161,6 @@ async def login_callback(
     _set_session_cookie(response, runtime, token)
     response.delete_cookie(LOGIN_STATE_COOKIE, path=f"/t/{tenant.slug}/auth/callback")
     return response
-
-
-async def _session_of_token(request: Request[Any, Any, Any], runtime: Runtime, token: str) -> uuid.UUID:
-    from core.identity.accounts import load_session
-
-    session = await load_session(token, runtime.settings.session_idle_minutes)
-    assert session is not None
-    return session.id
 
 
 def _set_session_cookie(response: Response[Any], runtime: Runtime, token: str) -> None:
@@ -248,12 +239,6 @@ async def my_profile(
             "memberships": memberships,
             "labels": ROLE_LABELS,
             "csrf": session.csrf_token,
-            "is_admin": actor.role is not None and Permission.TENANT_ADMIN in _permissions(actor),
+            "is_admin": decide(actor, Permission.TENANT_ADMIN, tenant.id).allowed,
         },
     )
-
-
-def _permissions(actor: Actor) -> frozenset[Permission]:
-    from core.access.policy import ROLE_PERMISSIONS
-
-    return ROLE_PERMISSIONS.get(actor.role, frozenset()) if actor.role else frozenset()
