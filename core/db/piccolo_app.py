@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from core.access.tables import ApiClient, ApiToken
 from core.audit.tables import AuditEntry
+from core.consent.tables import BreakGlassDeclaration, CareTeamMember, ConsentRecord, ConsentRequest
 from core.events.tables import ActionProposal, Event
 from core.identity.accounts_tables import OidcLoginRequest, UserAccount, WebSession
 from core.identity.directory_tables import (
@@ -23,8 +24,11 @@ from core.identity.idp.tables import (
     IdpSigningKey,
 )
 from core.identity.tables import Person
+from core.notifications.tables import Notification
 from core.outbox.tables import OutboxMessage
+from core.records.tables import PersonDocument, PersonNote
 from core.tenancy.tables import Tenant
+from core.vault.tables import PersonKey, TenantKey
 
 APP_CONFIG = AppConfig(
     app_name="core",
@@ -51,6 +55,15 @@ APP_CONFIG = AppConfig(
         Membership,
         CarerLink,
         IdentityProvider,
+        TenantKey,
+        PersonKey,
+        ConsentRecord,
+        CareTeamMember,
+        ConsentRequest,
+        BreakGlassDeclaration,
+        PersonNote,
+        PersonDocument,
+        Notification,
     ],
     migration_dependencies=[],
     commands=[],

@@ -14,13 +14,14 @@ class Person(Table, db=DB, tablename="person"):
 
     id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
-    ins_digest = Varchar(length=64, null=False)
-    """HMAC-SHA256 of the INS/NIR under the tenant's lookup key (deduplication)."""
-    ins_ciphertext = Bytea(null=False)
-    """AES-256-GCM of the INS/NIR under the tenant's data key."""
+    ins_digest = Varchar(length=64, null=True, default=None)
+    """HMAC-SHA256 of the INS/NIR under the tenant's lookup key (deduplication); NULL once erased."""
+    ins_ciphertext = Bytea(null=True, default=None)
+    """AES-256-GCM of the INS/NIR under the person's data key; NULL once erased."""
     family_name = Varchar(length=100, null=False)
     given_names = Varchar(length=200, null=False)
-    birth_date = Date(null=False)
+    birth_date = Date(null=True, default=None)
+    """NULL only once erased."""
     commune_insee = Varchar(length=5, null=False)
     lives_alone = Boolean(null=True, default=None)
     ins_status = Varchar(length=12, default="provisional")
@@ -30,5 +31,7 @@ class Person(Table, db=DB, tablename="person"):
     email = Varchar(length=320, null=True, default=None)
     address = Varchar(length=300, null=True, default=None)
     is_demo = Boolean(default=False)
+    erased_at = Timestamptz(null=True, default=None)
+    """Set when the file was erased (RGPD art. 17): identity blanked, data key destroyed."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
