@@ -145,7 +145,9 @@ async def run(events: int, concurrency: int, data_dir: Path) -> list[dict]:
         decoded = [msgspec.convert(body(i), EventIn) for i in range(events)]
 
         async def service(i: int) -> None:
-            await receive_event(tenant.id, decoded[i], f"svc-{i}", "bench", runtime.keyring, now)
+            await receive_event(
+                tenant.id, decoded[i], f"svc-{i}", "bench", runtime.keyring, runtime.vault, now
+            )
 
         results = [
             await measure(

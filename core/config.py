@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     app_db_password: SecretStr | None = None
     master_key: SecretStr | None = None
     """Base64 of 32 bytes. Unset in development: a key file under data_dir."""
+    master_key_previous: SecretStr | None = None
+    """Former master keys, comma-separated base64: still accepted to unwrap tenant keys after a
+    master key rotation, until ``parcours keys rotate`` has re-wrapped every tenant."""
     broker_url: str | None = None
     """``redis://…`` or ``amqp://…``. Unset: an in-memory broker with an in-process worker."""
     worker_threads: int = 2

@@ -11,6 +11,8 @@ import pluggy
 from core.config import Settings
 from core.crypto import Keyring, load_master_key
 from core.plugins import create_plugin_manager
+from core.vault.keys import load_previous_master_keys
+from core.vault.service import Vault
 
 
 def utc_now() -> dt.datetime:
@@ -28,12 +30,19 @@ class Runtime:
     settings: Settings
     plugins: pluggy.PluginManager
     keyring: Keyring
+    """Lookup digests, identity providers' client secrets, the built-in provider's signing key; and
+    the reading of people's data encrypted before the vault."""
+    vault: Vault
+    """People's data: per-person data keys under versioned per-tenant keys."""
     clock: Callable[[], dt.datetime] = field(default=utc_now)
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    master_key = load_master_key(settings)
+    keyring = Keyring(master_key)
     return Runtime(
         settings=settings,
         plugins=create_plugin_manager(settings.plugin_modules),
-        keyring=Keyring(load_master_key(settings)),
+        keyring=keyring,
+        vault=Vault(master_key, load_previous_master_keys(settings), legacy_keyring=keyring),
     )

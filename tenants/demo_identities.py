@@ -96,7 +96,9 @@ async def _carers(runtime: Runtime, tenant: TenantRecord, items: list[dict[str, 
         if person_id is None:
             continue
         async with tenant_scope(tenant.id):
-            carer_id = await upsert_person(_person(item["carer"]), runtime.keyring, is_demo=True)
+            carer_id = await upsert_person(
+                _person(item["carer"]), runtime.keyring, runtime.vault, is_demo=True
+            )
         with contextlib.suppress(Conflict):  # already recorded by an earlier seed
             await grant_carer(tenant.id, person_id, carer_id, item["relationship"], item["granted_by"])
 

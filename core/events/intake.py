@@ -18,6 +18,7 @@ from core.events.schemas import EventIn
 from core.identity.nir import InvalidIdentifier, Nir
 from core.identity.people import PersonIdentity, upsert_person
 from core.outbox.service import Dispatch, enqueue
+from core.vault.service import Vault
 
 ROUTE_EVENT = "event.route"
 MAX_KEY_LENGTH = 255
@@ -75,18 +76,20 @@ async def receive_event(
     idempotency_key: str | None,
     declared_by: str,
     keyring: Keyring,
+    vault: Vault,
     now: dt.datetime,
 ) -> Received:
     """Store ``event`` and its routing message in one transaction.
 
     The same ``idempotency_key`` with the same content returns the first
-    event and stores nothing; with other content it is refused.
+    event and stores nothing; with other content it is refused. ``keyring``
+    gives the INS lookup digest, ``vault`` a new person's data key.
     """
     key = check_idempotency_key(idempotency_key)
     nir = check_person(event, now.date())
     digest = request_digest(event)
     try:
-        return await _store(tenant_id, event, nir, key, digest, declared_by, keyring)
+        return await _store(tenant_id, event, nir, key, digest, declared_by, keyring, vault)
     except _Replayed as replayed:
         return replayed.received
 
@@ -104,6 +107,7 @@ async def _store(
     digest: str,
     declared_by: str,
     keyring: Keyring,
+    vault: Vault,
 ) -> Received:
     async with tenant_scope(tenant_id):
         connection = scoped_connection()
@@ -123,6 +127,7 @@ async def _store(
                 person.lives_alone,
             ),
             keyring,
+            vault,
         )
         event_id = await connection.fetchval(
             "INSERT INTO event (id, tenant_id, person_id, type, occurred_at, details, status, "

@@ -13,8 +13,12 @@ from core.db.connection import scoped_connection
 from core.db.scope import current_tenant_id, tenant_scope
 from core.errors import Conflict, FieldError, InvalidInput, NotFound
 from core.identity.nir import Nir
+from core.vault.keys import KeyErased
+from core.vault.service import PERSON_INS_FIELD, Vault
 
 GRANTORS = ("person", "legal_representative")
+INS_FIELD = PERSON_INS_FIELD
+"""Field name of the INS ciphertext (associated data)."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,36 @@ class CarerRecord:
     granted_at: dt.datetime
 
 
-async def upsert_person(identity: PersonIdentity, keyring: Keyring, *, is_demo: bool = False) -> uuid.UUID:
-    """The person with this INS in the current tenant (created, or updated), by keyed digest."""
+async def upsert_person(
+    identity: PersonIdentity, keyring: Keyring, vault: Vault, *, is_demo: bool = False
+) -> uuid.UUID:
+    """The person with this INS in the current tenant (created, or updated), by keyed digest.
+
+    A new person gets a data key (``vault``) that encrypts their INS; the key is stored only if this
+    call created the person, so the key stored is always the one their INS was encrypted with (a
+    concurrent intake of the same INS that loses the race updates the winner's row instead)."""
     tenant_id = current_tenant_id()
     value = str(identity.nir)
-    person_id: uuid.UUID = await scoped_connection().fetchval(
+    digest = keyring.lookup_digest(tenant_id, value)
+    connection = scoped_connection()
+    existing: uuid.UUID | None = await connection.fetchval(
+        "SELECT id FROM person WHERE ins_digest = $1", digest
+    )
+    if existing is not None:
+        await connection.execute(
+            f"UPDATE person SET {_IDENTITY_UPDATE} WHERE id = $1",
+            existing,
+            identity.family_name,
+            identity.given_names,
+            identity.birth_date,
+            identity.commune_insee,
+            identity.lives_alone,
+            is_demo,
+        )
+        return existing
+    person_id = uuid.uuid4()
+    cipher = vault.new_person_key(person_id)
+    row = await connection.fetchrow(
         "INSERT INTO person (id, tenant_id, ins_digest, ins_ciphertext, family_name, given_names, "
         "birth_date, commune_insee, lives_alone, ins_status, is_demo, created_at, updated_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'provisional', $10, now(), now()) "
@@ -52,11 +81,12 @@ async def upsert_person(identity: PersonIdentity, keyring: Keyring, *, is_demo: 
         "given_names = EXCLUDED.given_names, birth_date = EXCLUDED.birth_date, "
         "commune_insee = EXCLUDED.commune_insee, "
         "lives_alone = COALESCE(EXCLUDED.lives_alone, person.lives_alone), "
-        "is_demo = person.is_demo OR EXCLUDED.is_demo, updated_at = now() RETURNING id",
-        uuid.uuid4(),
+        "is_demo = person.is_demo OR EXCLUDED.is_demo, updated_at = now() "
+        "RETURNING id, (xmax = 0) AS inserted",
+        person_id,
         tenant_id,
-        keyring.lookup_digest(tenant_id, value),
-        keyring.encrypt(tenant_id, "person.ins", value),
+        digest,
+        cipher.encrypt(INS_FIELD, value),
         identity.family_name,
         identity.given_names,
         identity.birth_date,
@@ -64,7 +94,30 @@ async def upsert_person(identity: PersonIdentity, keyring: Keyring, *, is_demo: 
         identity.lives_alone,
         is_demo,
     )
-    return person_id
+    if row["inserted"]:
+        await vault.save_person_key(cipher)
+    found: uuid.UUID = row["id"]
+    return found
+
+
+_IDENTITY_UPDATE = (
+    "family_name = $2, given_names = $3, birth_date = $4, commune_insee = $5, "
+    "lives_alone = COALESCE($6, lives_alone), is_demo = is_demo OR $7, updated_at = now()"
+)
+
+
+async def read_ins(person_id: uuid.UUID, vault: Vault) -> str:
+    """The clear INS of the current tenant's person ``person_id``.
+
+    :class:`~core.errors.NotFound` for an unknown person, :class:`~core.vault.keys.KeyErased` (a
+    ``Gone``) once their file was erased or their key destroyed."""
+    row = await scoped_connection().fetchrow("SELECT ins_ciphertext FROM person WHERE id = $1", person_id)
+    if row is None:
+        raise NotFound("personne inconnue dans ce territoire")
+    if row["ins_ciphertext"] is None:
+        raise KeyErased("le dossier de cette personne a été effacé")
+    cipher = await vault.person_cipher(person_id)
+    return cipher.decrypt_text(INS_FIELD, bytes(row["ins_ciphertext"]))
 
 
 async def find_person(nir: Nir, keyring: Keyring) -> uuid.UUID | None:

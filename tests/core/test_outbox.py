@@ -231,7 +231,9 @@ def test_routing_an_event_twice_stores_its_proposals_once(aio, runtime, make_ten
     tenant = make_tenant(["routing.discharge"])
     event_in = msgspec.json.decode(json.dumps(discharge()), type=EventIn)
     received = aio.run(
-        receive_event(tenant.id, event_in, uuid.uuid4().hex, "test", runtime.keyring, runtime.clock())
+        receive_event(
+            tenant.id, event_in, uuid.uuid4().hex, "test", runtime.keyring, runtime.vault, runtime.clock()
+        )
     )
     assert received.created and received.dispatch is not None
 

@@ -18,7 +18,7 @@ def person(aio, runtime, tenant, first13: str, given: str):
 
     async def create():
         async with tenant_scope(tenant.id):
-            return await upsert_person(identity, runtime.keyring)
+            return await upsert_person(identity, runtime.keyring, runtime.vault)
 
     return aio.run(create())
 

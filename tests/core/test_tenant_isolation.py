@@ -20,7 +20,15 @@ from core.db.tenant_ddl import APP_ROLE
 from tests.conftest import wait_for
 from tests.factories import discharge
 
-TENANT_TABLES = ("event", "person", "action_proposal", "outbox_message", "api_client", "api_token")
+TENANT_TABLES = (
+    "event",
+    "person",
+    "person_key",
+    "action_proposal",
+    "outbox_message",
+    "api_client",
+    "api_token",
+)
 PLATFORM_TABLES = {
     "tenant",
     "migration",
@@ -213,7 +221,15 @@ def test_tenant_b_sees_none_of_tenant_a_rows(sql_app, tenant_a, tenant_b):
             assert count(sql_app, table) == 0, table
 
 
-DELETE_ORDER = ("api_token", "api_client", "action_proposal", "event", "person", "outbox_message")
+DELETE_ORDER = (
+    "api_token",
+    "api_client",
+    "action_proposal",
+    "event",
+    "person_key",
+    "person",
+    "outbox_message",
+)
 """Referencing tables first (the single-column foreign keys restrict deletes)."""
 
 

@@ -63,6 +63,7 @@ class EventsController(Controller):
             idempotency_key,
             declared_by=f"api:{principal.client_id}",
             keyring=runtime.keyring,
+            vault=runtime.vault,
             now=runtime.clock(),
         )
         if received.dispatch is not None and jobs is not None:
