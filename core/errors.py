@@ -50,3 +50,19 @@ class IdempotencyKeyReused(DomainError):
     status = 422
     title = "Clé d'idempotence déjà utilisée"
     slug = "idempotency-key-reused"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this; ``detail`` says why."""
+
+    status = 403
+    title = "Accès refusé"
+    slug = "forbidden"
+
+
+class Gone(DomainError):
+    """The resource existed and was erased (a person's file after erasure)."""
+
+    status = 410
+    title = "Effacé"
+    slug = "gone"

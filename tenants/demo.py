@@ -18,6 +18,7 @@ from core.events.schemas import EventIn
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
 from tenants.demo_identities import DemoLogin, seed_identities
+from tenants.demo_records import seed_records
 from tenants.onboarding import check_plugins, onboard_territory
 
 TERRITORIES = Path(__file__).parent / "territories"
@@ -78,13 +79,14 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
             EventIn,
         )
         received = await receive_event(
-            tenant.id, event, item["idempotency_key"], "demo-seed", runtime.keyring, now
+            tenant.id, event, item["idempotency_key"], "demo-seed", runtime.keyring, runtime.vault, now
         )
         # Routed by the outbox dispatcher of `parcours run` (it takes every
         # pending message when it starts).
         report.events_created += received.created
     await mark_demo_people(tenant)
     report.logins = await seed_identities(runtime, tenant, spec)
+    await seed_records(runtime, tenant, spec)
     return report
 
 

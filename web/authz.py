@@ -139,6 +139,7 @@ async def actor_for(session: Session, tenant: TenantRecord | None, next_path: st
         role=membership.role if membership else None,
         membership_id=membership.id if membership else None,
         organisation_id=membership.organisation_id if membership else None,
+        person_id=membership.person_id if membership else None,
     )
 
 

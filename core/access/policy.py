@@ -21,20 +21,29 @@ class Permission(StrEnum):
     DIRECTORY_READ = "directory.read"
     WORKSPACE = "workspace"
     """Any authenticated member of the tenant: profile, switching accounts."""
+    PERSON_FILES = "person.files"
+    """Professionals: find a person, open their file (each category still decided by consent)."""
+    PORTAL = "portal"
+    """The person and their carers: my file, my consents, my access log."""
+    AUDIT_REVIEW = "audit.review"
+    """The DPO: emergency accesses and the access log of the territory."""
 
+
+_BASE = frozenset({Permission.WORKSPACE})
+_DIRECTORY = frozenset({Permission.DIRECTORY_READ})
+_FILES = frozenset({Permission.PERSON_FILES})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.TERRITORY_ADMIN: frozenset(
-        {Permission.TENANT_ADMIN, Permission.DIRECTORY_READ, Permission.WORKSPACE}
-    ),
-    Role.COORDINATOR: frozenset({Permission.TENANT_ADMIN, Permission.DIRECTORY_READ, Permission.WORKSPACE}),
-    Role.PROFESSIONAL: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
-    Role.SOCIAL_WORKER: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
-    Role.PROVIDER_STAFF: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
-    Role.FUNDER_AGENT: frozenset({Permission.DIRECTORY_READ, Permission.WORKSPACE}),
-    Role.EMPLOYER_HR: frozenset({Permission.WORKSPACE}),
-    Role.PERSON: frozenset({Permission.WORKSPACE}),
-    Role.CARER: frozenset({Permission.WORKSPACE}),
+    Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | {Permission.TENANT_ADMIN},
+    Role.COORDINATOR: _BASE | _DIRECTORY | _FILES | {Permission.TENANT_ADMIN},
+    Role.PROFESSIONAL: _BASE | _DIRECTORY | _FILES,
+    Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _FILES,
+    Role.PROVIDER_STAFF: _BASE | _DIRECTORY | _FILES,
+    Role.FUNDER_AGENT: _BASE | _DIRECTORY | _FILES,
+    Role.EMPLOYER_HR: _BASE,
+    Role.DPO: _BASE | _DIRECTORY | {Permission.AUDIT_REVIEW},
+    Role.PERSON: _BASE | {Permission.PORTAL},
+    Role.CARER: _BASE | {Permission.PORTAL},
 }
 
 
@@ -48,6 +57,8 @@ class Actor:
     role: Role | None
     membership_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    """For the roles ``person`` and ``carer``: the person record the user is."""
 
 
 @dataclass(frozen=True)
@@ -69,3 +80,8 @@ def decide(actor: Actor | None, permission: Permission, tenant_id: uuid.UUID | N
     if permission in ROLE_PERMISSIONS.get(actor.role, frozenset()):
         return Decision(True, f"rôle {actor.role.value}")
     return Decision(False, f"le rôle {actor.role.value} ne permet pas {permission.value}")
+
+
+def role_has(role: Role, permission: Permission) -> bool:
+    """Does ``role`` carry ``permission`` in its tenant?"""
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())

@@ -39,6 +39,7 @@ class MembershipRecord:
     status: str
     organisation_id: uuid.UUID | None
     organisation_name: str | None
+    person_id: uuid.UUID | None
     account_id: uuid.UUID | None
     account_name: str | None
     invited_email: str | None
@@ -254,7 +255,8 @@ def check_invitation(email: str, role: str) -> tuple[str, Role]:
 
 _MEMBERSHIP_SELECT = (
     "SELECT m.id, m.tenant_id, m.role, m.status, m.organisation_id, o.name AS organisation_name, "
-    "m.user_account_id AS account_id, a.display_name AS account_name, m.invited_email, m.created_at "
+    "m.person_id, m.user_account_id AS account_id, a.display_name AS account_name, "
+    "m.invited_email, m.created_at "
     "FROM membership m LEFT JOIN organisation o ON o.id = m.organisation_id "
     "LEFT JOIN user_account a ON a.id = m.user_account_id "
 )

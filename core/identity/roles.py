@@ -16,6 +16,8 @@ class Role(StrEnum):
     PROVIDER_STAFF = "provider_staff"
     FUNDER_AGENT = "funder_agent"
     EMPLOYER_HR = "employer_hr"
+    DPO = "dpo"
+    """The territory's data protection officer (délégué à la protection des données)."""
     PERSON = "person"
     CARER = "carer"
 
@@ -28,6 +30,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PROVIDER_STAFF: "Prestataire de services",
     Role.FUNDER_AGENT: "Agent d'un financeur",
     Role.EMPLOYER_HR: "Ressources humaines (employeur)",
+    Role.DPO: "Délégué à la protection des données",
     Role.PERSON: "Personne accompagnée",
     Role.CARER: "Aidant",
 }

@@ -22,8 +22,11 @@ class PersonNote(Table, db=DB, tablename="person_note"):
     category = Varchar(length=20, null=False)
     body_ciphertext = Bytea(null=False)
     author_user = ForeignKey(
-        UserAccount, null=False, on_delete=OnDelete.restrict, db_column_name="author_user_id"
+        UserAccount, null=True, on_delete=OnDelete.restrict, db_column_name="author_user_id"
     )
+    """NULL for a note imported from a partner's system or seeded."""
+    author_label = Varchar(length=200, null=False)
+    """Who wrote it, as shown in the file (« Dr Marc Darrieutort, Cabinet médical du Sablar »)."""
     organisation = ForeignKey(
         Organisation, null=True, on_delete=OnDelete.restrict, db_column_name="organisation_id"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.identity.roles import Role
 from tenants.demo import seed_all
 
 
@@ -27,18 +28,18 @@ def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, 
     roles = sql_owner.execute(
         "SELECT array_agg(DISTINCT role ORDER BY role) FROM membership WHERE tenant_id = %s", (tenant_id,)
     ).fetchone()[0]
-    assert set(roles) == {
-        "territory_admin",
-        "coordinator",
-        "professional",
-        "social_worker",
-        "provider_staff",
-        "funder_agent",
-        "employer_hr",
-        "person",
-        "carer",
-    }
-    assert len(landes.logins) == 10
+    assert set(roles) == {role.value for role in Role}  # one demo account per role
+    team, notes = sql_owner.execute(
+        "SELECT (SELECT count(*) FROM care_team_member WHERE tenant_id = %s), "
+        "(SELECT count(*) FROM person_note WHERE tenant_id = %s)",
+        (tenant_id, tenant_id),
+    ).fetchone()
+    assert (team, notes) == (3, 2)  # seeded once although the seed ran twice
+    bodies = sql_owner.execute(
+        "SELECT body_ciphertext FROM person_note WHERE tenant_id = %s", (tenant_id,)
+    ).fetchall()
+    assert not any(b"Insuffisance" in bytes(body) for (body,) in bodies)
+    assert len(landes.logins) == 11
     # the demo API client works with its published secret
     response = client.post(
         "/t/landes/oauth/token",

@@ -76,6 +76,8 @@ STATEMENTS = [
     "CREATE INDEX person_document_person_idx ON person_document (tenant_id, person_id, created_at)",
     *tenant_table_ddl("notification", privileges="SELECT, INSERT, UPDATE"),
     "CREATE INDEX notification_recipient_idx ON notification (tenant_id, recipient_user_id, created_at)",
+    # The person's access log reads the trail by target.
+    "CREATE INDEX audit_entry_target_idx ON audit_entry (tenant_id, target_kind, target_id, seq)",
     # Erased people keep their row (the audit trail names it) but no identity.
     "ALTER TABLE person ADD CONSTRAINT person_identity_check "
     "CHECK (erased_at IS NOT NULL OR (ins_digest IS NOT NULL AND ins_ciphertext IS NOT NULL "
