@@ -46,6 +46,12 @@ directory_app = typer.Typer(
     help="Annuaire du territoire (organisations, professionnels).", no_args_is_help=True
 )
 app.add_typer(directory_app, name="directory")
+person_app = typer.Typer(
+    help="Dossiers des personnes : copie (RGPD art. 15 et 20), effacement (art. 17).", no_args_is_help=True
+)
+app.add_typer(person_app, name="person")
+keys_app = typer.Typer(help="Clés de chiffrement des données des personnes.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 errors = Console(stderr=True)
@@ -389,6 +395,267 @@ def directory_import(
             highlight=False,
         )
     raise typer.Exit(1)
+
+
+def _person_fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _person_id(text: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise _person_fail(f"identifiant de personne invalide : {text!r} (UUID attendu)") from None
+
+
+def _person_run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one step of a ``person`` command; a refusal (unknown tenant or person, erased file) exits 1."""
+    from core.db.engine import DB
+
+    async def closing() -> T:
+        try:
+            return await coroutine
+        finally:
+            await DB.close_pool()
+
+    try:
+        return asyncio.run(closing())
+    except DomainError as error:
+        details = "".join(f"\n  - {e.field} : {e.message}" for e in error.errors)
+        raise _person_fail(error.detail + details) from error
+
+
+def _operator() -> Any:
+    """The audit trail's name for whoever runs the command: the operating-system account."""
+    import getpass
+
+    from core.audit.trail import Actor as AuditActor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "inconnu"
+    return AuditActor("operator", f"cli:{user}")
+
+
+async def _existing_person(slug: str, person_id: Any) -> Any:
+    """The tenant, once ``person_id`` is known there and not erased (NotFound / Gone otherwise)."""
+    from core.consent.access import ensure_person
+    from core.db.scope import tenant_scope
+
+    tenant = await _tenant_or_exit(slug)
+    async with tenant_scope(tenant.id):
+        await ensure_person(person_id)
+    return tenant
+
+
+@person_app.command("export")
+def person_export(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire de la personne.")],
+    person: Annotated[str, typer.Option("--person", help="Identifiant (UUID) de la personne.")],
+    fmt: Annotated[str, typer.Option("--format", help="json (copie complète) ou pdf (résumé).")] = "json",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", help="Fichier à écrire (défaut : parcours-dossier-AAAA-MM-JJ.<format>) ; - : sortie."
+        ),
+    ] = None,
+) -> None:
+    """Copie du dossier d'une personne, pour répondre à une demande d'accès reçue hors du portail.
+
+    Le dossier entier est exporté (consentements et journal des accès compris) et l'export est
+    inscrit au journal d'audit. Le fichier, qui contient des données de santé, n'est lisible que
+    par son propriétaire. Code de sortie : 0 exporté, 1 territoire ou personne inconnus, dossier effacé.
+    """
+    import sys
+
+    from core.locale import TIME_ZONE
+    from core.records.export import FORMATS, export_file_for_operator
+    from core.records.export_pdf import render_pdf
+
+    if fmt not in FORMATS:
+        raise _person_fail("--format vaut json ou pdf")
+    person_id = _person_id(person)
+    settings = get_settings()
+
+    async def export() -> dict[str, Any]:
+        record = await _existing_person(tenant, person_id)
+        return await export_file_for_operator(
+            _runtime(settings), record.id, person_id, by=_operator(), fmt=fmt
+        )
+
+    with console.status("Export du dossier…"), open_database(settings):
+        document = _person_run(export())
+    if fmt == "pdf":
+        content = render_pdf(document)
+    else:
+        content = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return
+    if output is None:
+        import datetime as dt
+
+        day = dt.datetime.fromisoformat(document["generated_at"]).astimezone(TIME_ZONE).date()
+        output = Path(f"parcours-dossier-{day.isoformat()}.{fmt}")
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
+    except OSError as error:
+        raise _person_fail(f"impossible d'écrire {output} : {error.strerror or error}") from error
+    summary = Table(title=f"Copie du dossier — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="left")
+    summary.add_row("Personne", str(person_id))
+    summary.add_row("Format", f"{fmt} (version {document['version']})")
+    included = [c for c, d in document["decisions"].items() if d["allowed"]]
+    summary.add_row("Catégories", ", ".join(included))
+    summary.add_row("Consentements", str(len(document["consents"])))
+    summary.add_row("Lignes du journal des accès", str(len(document["access_log"])))
+    summary.add_row("Fichier", f"{output} ({len(content)} octets)")
+    console.print(summary)
+    console.print("[green]Export terminé[/] et inscrit au journal d'audit.", highlight=False)
+
+
+@person_app.command("erase")
+def person_erase(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire de la personne.")],
+    person: Annotated[str, typer.Option("--person", help="Identifiant (UUID) de la personne.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Motif, sans donnée personnelle (ex. référence de la demande) ; gardé au journal d'audit.",
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Ne pas demander de confirmation.")] = False,
+) -> None:
+    """Effacer le dossier d'une personne (RGPD art. 17), définitivement.
+
+    Sa clé de chiffrement est détruite (notes, documents et INS deviennent illisibles), son identité
+    est vidée, ses consentements retirés, ses liens d'aidant et son équipe de soins terminés. Le
+    journal d'audit est conservé et reçoit une entrée « person.erased ». Code de sortie : 0 effacé,
+    1 territoire ou personne inconnus, dossier déjà effacé, ou confirmation refusée.
+    """
+    from core.records.erasure import MAX_REASON_LENGTH, erase_person
+
+    person_id = _person_id(person)
+    if not reason.strip():
+        raise _person_fail("--reason : indiquez le motif (référence de la demande)")
+    settings = get_settings()
+    with open_database(settings):
+        record = _person_run(_existing_person(tenant, person_id))
+        if not yes:
+            confirmed = typer.confirm(
+                f"Effacer définitivement le dossier {person_id} du territoire {tenant} ? "
+                "Cette action est irréversible",
+                default=False,
+            )
+            if not confirmed:
+                raise _person_fail("effacement abandonné : rien n'a été modifié")
+        with console.status("Effacement…"):
+            report = _person_run(
+                erase_person(_runtime(settings), record.id, person_id, reason=reason, by=_operator())
+            )
+    summary = Table(title=f"Effacement du dossier — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    summary.add_row("Personne", str(person_id))
+    summary.add_row("Clé de chiffrement détruite", "oui" if report.key_destroyed else "aucune clé")
+    summary.add_row("Notes devenues illisibles", str(report.notes_shredded))
+    summary.add_row("Documents supprimés", str(report.documents_removed))
+    summary.add_row("Consentements retirés", str(report.consents_revoked))
+    summary.add_row("Liens d'aidant terminés", str(report.carer_links_ended))
+    summary.add_row("Membres de l'équipe de soins retirés", str(report.care_team_ended))
+    summary.add_row("Demandes de consentement retirées", str(report.requests_withdrawn))
+    summary.add_row("Événements dont le détail est vidé", str(report.events_cleared))
+    summary.add_row("Entrée du journal d'audit", f"n° {report.audit_seq}")
+    console.print(summary)
+    if len(" ".join(reason.split())) > MAX_REASON_LENGTH:
+        errors.print(f"[yellow]Motif tronqué[/] à {MAX_REASON_LENGTH} caractères.", highlight=False)
+    console.print("[green]Dossier effacé.[/]", highlight=False)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire dont renouveler la clé.")],
+) -> None:
+    """Renouveler la clé du territoire et rechiffrer avec elle la clé de chaque personne.
+
+    La nouvelle version est chiffrée par la clé maîtresse actuelle (PARCOURS_MASTER_KEY) ; les
+    anciennes versions sont détruites une fois toutes les clés des personnes rechiffrées. Après un
+    changement de clé maîtresse, mettre l'ancienne dans PARCOURS_MASTER_KEY_PREVIOUS et lancer cette
+    commande pour chaque territoire. Une rotation interrompue est reprise. Code de sortie : 0 fait,
+    1 territoire inconnu ou clé maîtresse indisponible.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.crypto import MasterKeyError
+    from core.db.engine import DB
+    from core.tenancy.service import get_tenant
+    from core.vault.keys import KeyUnavailable
+    from core.vault.service import RotationReport
+
+    def fail(message: str) -> typer.Exit:
+        errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+        return typer.Exit(1)
+
+    settings = get_settings()
+    try:
+        runtime = _runtime(settings)
+    except MasterKeyError as error:
+        raise fail(f"clé maîtresse indisponible : {error}") from error
+
+    with (
+        open_database(settings),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("Rechiffrement des clés des personnes", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        async def rotate() -> RotationReport | None:
+            try:
+                record = await get_tenant(tenant)
+                if record is None:
+                    return None
+                return await runtime.vault.rotate_tenant_key(record.id, on_progress)
+            finally:
+                await DB.close_pool()
+
+        try:
+            report = asyncio.run(rotate())
+        except KeyUnavailable as error:
+            raise fail(
+                f"clé maîtresse indisponible : {error}. Rien n'a été détruit ; relancez la commande "
+                "avec la bonne clé (PARCOURS_MASTER_KEY, ou l'ancienne dans PARCOURS_MASTER_KEY_PREVIOUS)."
+            ) from error
+    if report is None:
+        raise fail(f"aucun territoire {tenant!r} (voir `parcours tenant list`)")
+
+    summary = Table(title=f"Rotation de la clé — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    summary.add_row("Version de la clé du territoire", str(report.version))
+    summary.add_row("Versions détruites", ", ".join(map(str, report.retired_versions)) or "aucune")
+    summary.add_row("Clés de personnes rechiffrées", str(report.person_keys))
+    summary.add_row("Clé maîtresse (empreinte)", report.master_key_id)
+    summary.add_row("Reprise d'une rotation interrompue", "oui" if report.resumed else "non")
+    console.print(summary)
+    console.print("[green]Clé du territoire renouvelée.[/]", highlight=False)
 
 
 @demo_app.command("seed")
