@@ -27,6 +27,7 @@ from web.api.events import EventsController
 from web.api.oauth import issue_token
 from web.authz import PUBLIC, authorize
 from web.context import provide_actor, provide_jobs, provide_runtime, provide_tenant
+from web.filters import register_filters
 from web.health import health
 from web.idp.routes import IDP_HANDLERS
 from web.pages.admin import (
@@ -48,7 +49,11 @@ from web.pages.auth import (
     my_profile,
     start_login,
 )
+from web.pages.dpo import DPO_PAGES
 from web.pages.home import platform_home, tenant_home
+from web.pages.people import PEOPLE_PAGES
+from web.pages.portal import PORTAL_PAGES
+from web.pages.portal_export import EXPORT_PAGES
 from web.problems import EXCEPTION_HANDLERS
 from web.ratelimit import login_rate_limit
 from web.security import SecurityHeadersMiddleware
@@ -98,6 +103,10 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             DirectoryController,
             *AUTH_PAGES,
             *ADMIN_PAGES,
+            *PEOPLE_PAGES,
+            *PORTAL_PAGES,
+            *EXPORT_PAGES,
+            *DPO_PAGES,
             *IDP_HANDLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt=PUBLIC.opt()),
         ],
@@ -116,7 +125,9 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
         lifespan=[lifespan],
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=register_filters
+        ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(

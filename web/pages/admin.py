@@ -27,7 +27,8 @@ from core.identity.directory import (
 )
 from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS, Role
 from core.tenancy.service import TenantRecord
-from web.authz import current_session, requires
+from web.authz import requires
+from web.pages.nav import navigation
 
 ADMIN = requires(Permission.TENANT_ADMIN).opt()
 
@@ -50,15 +51,11 @@ async def audit(
 
 
 async def _context(request: Request[Any, Any, Any], tenant: TenantRecord, **extra: Any) -> dict[str, Any]:
-    session = await current_session(request)
-    assert session is not None
     return {
         "tenant": tenant,
-        "csrf": session.csrf_token,
-        "account": session.account,
         "role_labels": ROLE_LABELS,
         "kind_labels": ORGANISATION_LABELS,
-        "is_admin": True,  # every page here requires tenant.admin
+        **await navigation(request, tenant),
         **extra,
     }
 

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from core.access.policy import Actor, Permission, decide
+from core.access.policy import Actor, Permission
 from core.audit.trail import Actor as AuditActor
 from core.audit.trail import Outcome, Record, record
 from core.config import Environment
@@ -34,6 +34,7 @@ from core.identity.roles import ROLE_LABELS
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import AUTHENTICATED, PUBLIC, SESSION_COOKIE, current_session, requires
+from web.pages.nav import navigation
 
 _ASGIApp = Any
 LOGIN_STATE_COOKIE = "parcours_login_state"
@@ -65,6 +66,7 @@ def safe_next(tenant: TenantRecord, next_path: str | None) -> str:
 
 @get("/t/{slug:str}/login", opt=PUBLIC.opt(), include_in_schema=False)
 async def login_page(
+    request: Request[Any, Any, Any],
     tenant: NamedDependency[TenantRecord],
     runtime: NamedDependency[Runtime],
     next: FromQuery[str | None] = None,
@@ -72,7 +74,12 @@ async def login_page(
     providers = await list_providers(tenant.id, runtime.keyring)
     return Template(
         "auth/login.html",
-        context={"tenant": tenant, "providers": providers, "next": safe_next(tenant, next)},
+        context={
+            "tenant": tenant,
+            "providers": providers,
+            "next": safe_next(tenant, next),
+            **await navigation(request, tenant),
+        },
     )
 
 
@@ -141,7 +148,7 @@ async def login_callback(
         )
         return Template(
             "auth/login_failed.html",
-            context={"tenant": tenant, "reason": failure.detail},
+            context={"tenant": tenant, "reason": failure.detail, **await navigation(request, tenant)},
             status_code=401,
         )
     account = await upsert_account(identity.issuer, identity.subject, identity.email, identity.display_name)
@@ -149,7 +156,11 @@ async def login_callback(
     actor = AuditActor("user", str(account.id))
     if not memberships and not account.is_platform_admin:
         await record(tenant.id, Record(actor, "login", Outcome.DENIED, detail={"reason": "aucun rôle"}))
-        return Template("auth/no_role.html", context={"tenant": tenant, "account": account}, status_code=403)
+        return Template(
+            "auth/no_role.html",
+            context={**await navigation(request, tenant), "tenant": tenant, "account": account},
+            status_code=403,
+        )
     await record(tenant.id, Record(actor, "login", Outcome.SUCCESS, detail={"issuer": identity.issuer}))
     token, session_id = await open_session(account, runtime.settings.session_max_hours)
     if len(memberships) == 1:
@@ -189,7 +200,7 @@ async def choose_page(
             "memberships": memberships,
             "labels": ROLE_LABELS,
             "next": safe_next(tenant, next),
-            "csrf": session.csrf_token,
+            **await navigation(request, tenant),
         },
     )
 
@@ -234,11 +245,9 @@ async def my_profile(
         "auth/profile.html",
         context={
             "tenant": tenant,
-            "account": session.account,
             "actor": actor,
             "memberships": memberships,
             "labels": ROLE_LABELS,
-            "csrf": session.csrf_token,
-            "is_admin": decide(actor, Permission.TENANT_ADMIN, tenant.id).allowed,
+            **await navigation(request, tenant),
         },
     )
