@@ -47,6 +47,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
+from core import locale
 from core.consent.model import (
     ACTION_LABELS,
     CATEGORY_LABELS,
@@ -203,7 +204,8 @@ def _describe(action: Action, category: DataCategory, purpose: Purpose) -> str:
 
 
 def _when(instant: dt.datetime) -> str:
-    return instant.isoformat(sep=" ", timespec="seconds")
+    """« 3 déc. 2026 à 10:42 », Paris time: reasons are read by people."""
+    return locale.when(instant)
 
 
 def _in_care_team(actor: Actor, team: list[CareTeamMembership], at: dt.datetime) -> bool:
