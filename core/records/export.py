@@ -35,13 +35,11 @@ from core.consent.model import (
     RecordedBy,
 )
 from core.consent.service import ConsentView, list_consents, manager_basis
-from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import Forbidden
 from core.identity.roles import Role
 from core.records.access_log import LogLine, access_log
 from core.records.file import (
-    INS_FIELD,
     CarerEntry,
     CareTeamEntry,
     DocumentEntry,
@@ -49,10 +47,7 @@ from core.records.file import (
     Identity,
     NoteEntry,
     PersonFile,
-    _care_team,
-    _documents,
-    _events,
-    _notes,
+    load_sections,
     read_file,
 )
 from core.runtime import Runtime
@@ -150,35 +145,7 @@ async def _whole_file(runtime: Runtime, person_id: uuid.UUID) -> PersonFile:
     """Every section of the file, in the caller's tenant scope (the operator's path only)."""
     decision = Decision(True, OPERATOR_REASON, Basis.OWN_FILE)
     file = PersonFile(person_id, EXPORT_PURPOSE, dict.fromkeys(DataCategory, decision))
-    cipher = await runtime.vault.person_cipher(person_id)
-    row = await scoped_connection().fetchrow("SELECT * FROM person WHERE id = $1", person_id)
-    file.identity = Identity(
-        family_name=row["family_name"],
-        given_names=row["given_names"],
-        birth_date=row["birth_date"],
-        commune_insee=row["commune_insee"],
-        ins=cipher.decrypt_text(INS_FIELD, bytes(row["ins_ciphertext"])),
-        ins_status=row["ins_status"],
-        phone=row["phone"],
-        email=row["email"],
-        address=row["address"],
-    )
-    file.care_team = await _care_team(person_id)
-    file.lives_alone = row["lives_alone"]
-    file.carers = [
-        CarerEntry(f"{link['given_names']} {link['family_name']}", link["relationship"], link["granted_at"])
-        for link in await scoped_connection().fetch(
-            "SELECT c.given_names, c.family_name, l.relationship, l.granted_at FROM carer_link l "
-            "JOIN person c ON c.id = l.carer_id WHERE l.person_id = $1 AND l.revoked_at IS NULL "
-            "ORDER BY l.granted_at",
-            person_id,
-        )
-    ]
-    file.events = await _events(person_id)
-    file.social_notes = await _notes(person_id, DataCategory.SOCIAL, cipher)
-    file.medical_notes = await _notes(person_id, DataCategory.MEDICAL, cipher)
-    file.funding_requests = []
-    file.documents = await _documents(person_id, cipher)
+    await load_sections(runtime, file)
     return file
 
 

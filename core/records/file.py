@@ -142,47 +142,53 @@ async def read_file(
     file.refused = [category for category, decision in decisions.items() if not decision.allowed]
     assert actor.tenant_id is not None
     async with tenant_scope(actor.tenant_id):
-        cipher = await runtime.vault.person_cipher(person_id)
-        connection = scoped_connection()
-        if file.allowed(DataCategory.ADMINISTRATIVE):
-            row = await connection.fetchrow("SELECT * FROM person WHERE id = $1", person_id)
-            file.identity = Identity(
-                family_name=row["family_name"],
-                given_names=row["given_names"],
-                birth_date=row["birth_date"],
-                commune_insee=row["commune_insee"],
-                ins=cipher.decrypt_text(INS_FIELD, bytes(row["ins_ciphertext"])),
-                ins_status=row["ins_status"],
-                phone=row["phone"],
-                email=row["email"],
-                address=row["address"],
-            )
-            file.care_team = await _care_team(person_id)
-        if file.allowed(DataCategory.SOCIAL):
-            file.lives_alone = await connection.fetchval(
-                "SELECT lives_alone FROM person WHERE id = $1", person_id
-            )
-            file.carers = [
-                CarerEntry(
-                    f"{row['given_names']} {row['family_name']}", row["relationship"], row["granted_at"]
-                )
-                for row in await connection.fetch(
-                    "SELECT c.given_names, c.family_name, l.relationship, l.granted_at FROM carer_link l "
-                    "JOIN person c ON c.id = l.carer_id WHERE l.person_id = $1 AND l.revoked_at IS NULL "
-                    "ORDER BY l.granted_at",
-                    person_id,
-                )
-            ]
-            file.events = await _events(person_id)
-        if file.allowed(DataCategory.SOCIAL):
-            file.social_notes = await _notes(person_id, DataCategory.SOCIAL, cipher)
-        if file.allowed(DataCategory.MEDICAL):
-            file.medical_notes = await _notes(person_id, DataCategory.MEDICAL, cipher)
-        if file.allowed(DataCategory.FUNDING):
-            file.funding_requests = []
-        if file.allowed(DataCategory.DOCUMENTS):
-            file.documents = await _documents(person_id, cipher)
+        await load_sections(runtime, file)
     return file
+
+
+async def load_sections(runtime: Runtime, file: PersonFile) -> None:
+    """Fill the sections of ``file`` whose category its decisions allow, in the caller's tenant scope.
+
+    Callers decide first (``read_file`` through the decision point); nothing here checks consent."""
+    person_id = file.person_id
+    cipher = await runtime.vault.person_cipher(person_id)
+    connection = scoped_connection()
+    if file.allowed(DataCategory.ADMINISTRATIVE):
+        row = await connection.fetchrow("SELECT * FROM person WHERE id = $1", person_id)
+        file.identity = Identity(
+            family_name=row["family_name"],
+            given_names=row["given_names"],
+            birth_date=row["birth_date"],
+            commune_insee=row["commune_insee"],
+            ins=cipher.decrypt_text(INS_FIELD, bytes(row["ins_ciphertext"])),
+            ins_status=row["ins_status"],
+            phone=row["phone"],
+            email=row["email"],
+            address=row["address"],
+        )
+        file.care_team = await _care_team(person_id)
+    if file.allowed(DataCategory.SOCIAL):
+        file.lives_alone = await connection.fetchval(
+            "SELECT lives_alone FROM person WHERE id = $1", person_id
+        )
+        file.carers = [
+            CarerEntry(f"{row['given_names']} {row['family_name']}", row["relationship"], row["granted_at"])
+            for row in await connection.fetch(
+                "SELECT c.given_names, c.family_name, l.relationship, l.granted_at FROM carer_link l "
+                "JOIN person c ON c.id = l.carer_id WHERE l.person_id = $1 AND l.revoked_at IS NULL "
+                "ORDER BY l.granted_at",
+                person_id,
+            )
+        ]
+        file.events = await _events(person_id)
+    if file.allowed(DataCategory.SOCIAL):
+        file.social_notes = await _notes(person_id, DataCategory.SOCIAL, cipher)
+    if file.allowed(DataCategory.MEDICAL):
+        file.medical_notes = await _notes(person_id, DataCategory.MEDICAL, cipher)
+    if file.allowed(DataCategory.FUNDING):
+        file.funding_requests = []
+    if file.allowed(DataCategory.DOCUMENTS):
+        file.documents = await _documents(person_id, cipher)
 
 
 async def _care_team(person_id: uuid.UUID) -> list[CareTeamEntry]:
