@@ -84,7 +84,7 @@ def test_the_ccas_reads_medical_notes_exactly_while_jeanne_consents(browser, lan
     sign_in(browser, "assistante-sociale.landes")
     refused = medical_section(browser, jeanne)
     assert MEDICAL_NOTE not in refused
-    assert "Accès refusé" in refused and "Aucun consentement exprès" in refused
+    assert "Accès refusé" in refused and "ne couvre : lecture des données médicales" in refused
 
     # 2. Jeanne grants it in her portal.
     csrf = sign_in(browser, "jeanne.lafitte")
