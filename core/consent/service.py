@@ -38,7 +38,7 @@ from core.consent.model import (
     RecordedBy,
 )
 from core.consent.rules import BREAK_GLASS_EXCLUDED_ROLES, MIN_JUSTIFICATION_LENGTH
-from core.consent.store import consent_from_row, insert_consent, load_context, revoke
+from core.consent.store import consent_from_row, insert_consent, load_context, revoke, sorted_codes
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -163,9 +163,9 @@ async def record_consent(
                     "kind": consent.kind.value,
                     "recorded_by": recorded_by.value,
                     "recipient": _recipient_code(consent.recipient),
-                    "actions": sorted(a.value for a in actions),
-                    "categories": sorted(c.value for c in categories),
-                    "purposes": sorted(p.value for p in purposes),
+                    "actions": sorted_codes(actions),
+                    "categories": sorted_codes(categories),
+                    "purposes": sorted_codes(purposes),
                 },
             )
         )
@@ -313,8 +313,8 @@ async def request_consent(
             "AND status = 'pending' AND categories = $3 AND purposes = $4",
             person_id,
             actor.user_id,
-            _sorted_values(parsed[1]),
-            _sorted_values(parsed[2]),
+            sorted_codes(parsed[1]),
+            sorted_codes(parsed[2]),
         )
         if pending:
             raise Conflict("une demande identique attend déjà la réponse de la personne")
@@ -328,9 +328,9 @@ async def request_consent(
             actor.user_id,
             actor.organisation_id,
             actor.role.value,
-            _sorted_values(parsed[0]),
-            _sorted_values(parsed[1]),
-            _sorted_values(parsed[2]),
+            sorted_codes(parsed[0]),
+            sorted_codes(parsed[1]),
+            sorted_codes(parsed[2]),
             message,
             runtime.clock(),
         )
@@ -341,7 +341,7 @@ async def request_consent(
                 Outcome.SUCCESS,
                 "person",
                 str(person_id),
-                {"request_id": str(request_id), "categories": _sorted_values(parsed[1])},
+                {"request_id": str(request_id), "categories": sorted_codes(parsed[1])},
             )
         )
         await notify(
@@ -352,10 +352,6 @@ async def request_consent(
             "mon-dossier/consentements",
         )
     return request_id
-
-
-def _sorted_values(values: Iterable[Action | DataCategory | Purpose]) -> list[str]:
-    return sorted(value.value for value in values)
 
 
 async def pending_requests(

@@ -106,9 +106,9 @@ async def insert_consent(consent: Consent, recorded_by_user_id: uuid.UUID | None
         recipient.organisation_id,
         recipient.named_role.value if recipient.named_role else None,
         recipient.user_id,
-        _sorted(consent.actions),
-        _sorted(consent.categories),
-        _sorted(consent.purposes),
+        sorted_codes(consent.actions),
+        sorted_codes(consent.categories),
+        sorted_codes(consent.purposes),
         consent.valid_from,
         consent.valid_until,
         consent.recorded_by.value,
@@ -118,7 +118,8 @@ async def insert_consent(consent: Consent, recorded_by_user_id: uuid.UUID | None
     )
 
 
-def _sorted(values: Iterable[Any]) -> list[str]:
+def sorted_codes(values: Iterable[Any]) -> list[str]:
+    """Enum members (or strings) as their sorted codes, as stored in the array columns."""
     return sorted(str(value) for value in values)
 
 

@@ -28,6 +28,7 @@ from core.identity.directory import (
 from core.identity.roles import ORGANISATION_LABELS, ROLE_LABELS, Role
 from core.tenancy.service import TenantRecord
 from web.authz import requires
+from web.pages.forms import done
 from web.pages.nav import navigation
 
 ADMIN = requires(Permission.TENANT_ADMIN).opt()
@@ -95,12 +96,6 @@ def _field_errors(invalid: InvalidInput) -> dict[str, str]:
     return {error.field: error.message for error in invalid.errors}
 
 
-def _done(request: HTMXRequest, url: str) -> Redirect | ClientRedirect:
-    """After a successful form: a 303 for a plain browser, a client-side redirect for htmx
-    (htmx would otherwise follow the 303 itself and swap the whole page into the form)."""
-    return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
-
-
 @get("/t/{slug:str}/admin/organisations", opt=ADMIN, include_in_schema=False)
 async def organisations_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
     return Template(
@@ -135,7 +130,7 @@ async def organisations_create(
             organisations=await list_organisations(tenant.id),
         )
     await audit(tenant, actor, "organisation.create", "organisation", str(created.id), name=created.name)
-    return _done(request, f"/t/{tenant.slug}/admin/organisations")
+    return done(request, f"/t/{tenant.slug}/admin/organisations")
 
 
 PROFESSIONAL_FIELDS = ("profession", "family_name", "given_names", "rpps", "adeli", "email")
@@ -180,7 +175,7 @@ async def professionals_create(
             professionals=await list_professionals(tenant.id),
         )
     await audit(tenant, actor, "professional.create", "professional", str(professional_id))
-    return _done(request, f"/t/{tenant.slug}/admin/professionnels")
+    return done(request, f"/t/{tenant.slug}/admin/professionnels")
 
 
 @get("/t/{slug:str}/admin/membres", opt=ADMIN, include_in_schema=False)
@@ -237,7 +232,7 @@ async def members_invite(
             organisations=await list_organisations(tenant.id),
         )
     await audit(tenant, actor, "membership.invite", "membership", str(invited.id), role=invited.role.value)
-    return _done(request, f"/t/{tenant.slug}/admin/membres")
+    return done(request, f"/t/{tenant.slug}/admin/membres")
 
 
 @post("/t/{slug:str}/admin/membres/{membership_id:uuid}/retirer", opt=ADMIN, include_in_schema=False)
@@ -254,4 +249,4 @@ async def members_revoke(
         raise PermissionDeniedException(detail="seul un administrateur du territoire peut retirer ce rôle")
     await revoke_membership(tenant.id, membership_id)
     await audit(tenant, actor, "membership.revoke", "membership", str(membership_id))
-    return _done(request, f"/t/{tenant.slug}/admin/membres")
+    return done(request, f"/t/{tenant.slug}/admin/membres")

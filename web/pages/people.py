@@ -47,6 +47,7 @@ from core.records.search import my_people, search_people
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import requires
+from web.pages.forms import done
 from web.pages.nav import navigation
 
 FILES = requires(Permission.PERSON_FILES).opt()
@@ -87,11 +88,6 @@ def _section(form: FormMultiDict) -> str:
     """The refused section a form was opened from (a category), for its element ids."""
     value = _text(form, "section")
     return value if value in set(DataCategory) else ""
-
-
-def _done(request: HTMXRequest, url: str) -> Redirect | ClientRedirect:
-    """After a successful form: 303 for a plain browser, a client-side redirect for htmx."""
-    return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
 
 
 def _fragment(request: HTMXRequest) -> bool:
@@ -350,7 +346,7 @@ async def consent_request_create(
             "people/_request_sent.html",
             context=await _base(request, tenant, section=values["section"]),
         )
-    return _done(request, _file_url(tenant, person_id, purpose, "demande"))
+    return done(request, _file_url(tenant, person_id, purpose, "demande"))
 
 
 @post(
@@ -378,7 +374,7 @@ async def break_glass_create(
         return await _refused(
             target, "people/_break_glass_form.html", f"break-glass-{values['section']}", values, error
         )
-    return _done(request, _file_url(tenant, person_id, purpose))
+    return done(request, _file_url(tenant, person_id, purpose))
 
 
 @post(
@@ -404,7 +400,7 @@ async def note_create(
         await add_note(runtime, actor, person_id, values["category"], values["body"], purpose)
     except (InvalidInput, AccessDenied) as error:
         return await _refused(target, "people/_note_form.html", f"note-{values['category']}", values, error)
-    return _done(request, _file_url(tenant, person_id, purpose, "note", f"section-{values['category']}"))
+    return done(request, _file_url(tenant, person_id, purpose, "note", f"section-{values['category']}"))
 
 
 @post(
@@ -442,7 +438,7 @@ async def document_create(
         await add_document(runtime, actor, person_id, values["title"], content, purpose)
     except (InvalidInput, AccessDenied) as error:
         return await _refused(target, "people/_document_form.html", "document", values, error)
-    return _done(request, _file_url(tenant, person_id, purpose, "document", "section-documents"))
+    return done(request, _file_url(tenant, person_id, purpose, "document", "section-documents"))
 
 
 @get(
@@ -520,7 +516,7 @@ async def consent_record(
         )
     except (InvalidInput, Forbidden) as error:
         return await _refused(target, "people/_consent_form.html", "consent", values, error)
-    return _done(request, _file_url(tenant, person_id, purpose, "consentement"))
+    return done(request, _file_url(tenant, person_id, purpose, "consentement"))
 
 
 PEOPLE_PAGES: list[Any] = [

@@ -44,6 +44,7 @@ from core.records.portal import OWN_FILE, ManagedPerson, choose_person
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import requires
+from web.pages.forms import done
 from web.pages.nav import navigation
 
 PORTAL = requires(Permission.PORTAL).opt()
@@ -108,11 +109,6 @@ async def _context(
 def _fragment(request: HTMXRequest) -> bool:
     """An htmx request aimed at a part of the page (not a boosted link or form)."""
     return bool(request.htmx) and not request.htmx.boosted
-
-
-def _done(request: HTMXRequest, url: str) -> Redirect | ClientRedirect:
-    """After a successful form: a 303 for a plain browser, a client-side redirect for htmx."""
-    return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
 
 
 def _message(error: DomainError) -> str:
@@ -286,7 +282,7 @@ async def consents_toggle(
         )
     if error is not None:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, error)
-    return _done(
+    return done(
         request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
@@ -335,7 +331,7 @@ async def consent_withdraw(
         await revoke_consent(runtime, actor, subject.id, consent_id)
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
-    return _done(
+    return done(
         request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
@@ -359,7 +355,7 @@ async def request_answer(
         await answer_request(runtime, actor, subject.id, request_id, accept=answer == "accept")
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
-    return _done(
+    return done(
         request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
@@ -379,7 +375,7 @@ async def opposition_toggle(
         await set_opposition(runtime, actor, subject.id, data.get("opposed", "").lower() in _TRUE)
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
-    return _done(
+    return done(
         request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
