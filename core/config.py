@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     master key rotation, until ``parcours keys rotate`` has re-wrapped every tenant."""
     broker_url: str | None = None
     """``redis://…`` or ``amqp://…``. Unset: an in-memory broker with an in-process worker."""
+    queue: str = "parcours"
+    """Broker queue of the jobs (read when the actors are imported): web app, dispatcher and workers of
+    one deployment share it; another name isolates deployments (or tests) sharing a Redis or RabbitMQ."""
     worker_threads: int = 2
     embedded_worker: bool = True
     """Run a job worker inside ``parcours run``; set false when ``parcours worker`` runs apart."""
@@ -51,6 +54,15 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     """Per client address, on login endpoints."""
     base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    """``smtp://user:password@host:port`` (``smtps://`` for implicit TLS, ``?starttls=1`` for
+    STARTTLS). Unset: notifications are in-app only."""
+    mail_from: str = "Parcours <ne-pas-repondre@parcours.invalid>"
+    watch_seconds: float = 60.0
+    """How often the deadline and readmission watch runs (escalations, D+7/D+30 checks)."""
+    escalation_grace_hours: int = 24
+    """After the coordinators are alerted of an overdue proposal, hours before it is handed to the
+    territory's fallback organisation (its coordination service)."""
 
     @model_validator(mode="after")
     def _normalise_base_url(self) -> Settings:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from core.events.catalogue import ActionTypeSpec, EventTypeSpec
     from core.events.model import EventView, ProposedAction, RoutingContext
 
 hookspec = pluggy.HookspecMarker("parcours")
@@ -29,14 +30,43 @@ def propose_actions(event: EventView, context: RoutingContext) -> list[ProposedA
     plugin that tenant enabled, inside the transaction that stores the
     proposals (so a crash stores none of them, and a retry starts over).
 
-    ``event`` is the event as declared (type, date, details); ``context``
-    gives the person's situation at the event date (age, commune, living
-    situation), the tenant's territory, and ``now`` (use it rather than the
-    clock, so tests can move time).
+    ``event`` is the event as declared (type, date, details validated for its type); ``context``
+    gives the person's situation at the event date (age, commune, living alone, has a carer), their
+    care team (organisation kinds and roles, no names), the types of their other recent events, the
+    territory, the funder plugins it enabled, and ``now`` (use it rather than the clock, so tests
+    can move time).
 
     Return a list of :class:`core.events.model.ProposedAction` (possibly
-    empty), or an awaitable of one. Each proposal carries a ``key`` unique
-    within the plugin; the core stores a proposal once per event and key, so
-    running the hook again for the same event adds nothing. Not firstresult:
-    the proposals of all plugins are combined.
+    empty), or an awaitable of one. Each names a :class:`core.events.model.Target` (a user, an
+    organisation, a role, the care team's organisation of a kind, or a provider to pick from the
+    marketplace), a timezone-aware deadline, a priority and suggested funding programmes; the core
+    resolves the target into an assignee and follows the proposal through its statuses. Each
+    proposal carries a ``key`` unique within the plugin; the core stores a proposal once per event
+    and key, so running the hook again for the same event adds nothing. Not firstresult: the
+    proposals of all plugins are combined.
+    """
+
+
+@hookspec
+def event_types() -> list[EventTypeSpec] | Any:
+    """Declare kinds of life event beyond the core's catalogue.
+
+    Called when a territory's catalogue is built (at intake, in pages listing event types), for the
+    plugins that territory enabled. Receives nothing. Returns a list of
+    :class:`core.events.catalogue.EventTypeSpec`: a code, a French label, the category of the
+    person's data the event belongs to (it decides, through consent, who may see it), a msgspec
+    structure validating its details, whether it counts as a readmission after a discharge, and
+    whether the person or a carer may declare it. A code the core already defines is ignored (core
+    types cannot be redefined). Not firstresult: every plugin's types are added.
+    """
+
+
+@hookspec
+def action_types() -> list[ActionTypeSpec] | Any:
+    """Declare kinds of action that proposals may ask for, beyond the core's catalogue.
+
+    Called with :func:`event_types`, for the plugins a territory enabled. Receives nothing.
+    Returns a list of :class:`core.events.catalogue.ActionTypeSpec` (code, French label, and the
+    marketplace service type that delivers it, if any). Proposals whose ``action_type`` is in
+    neither catalogue are still stored; pages then show the raw code. Not firstresult.
     """

@@ -12,6 +12,11 @@ LOCALE = "fr_FR"
 TIME_ZONE = ZoneInfo("Europe/Paris")
 
 
+def paris_day(instant: dt.datetime) -> dt.date:
+    """The calendar day in Paris of an aware instant (23:30 UTC in winter is already tomorrow)."""
+    return instant.astimezone(TIME_ZONE).date()
+
+
 def when(instant: dt.datetime) -> str:
     """« 3 déc. 2026 à 10:42 » (Paris time)."""
     return format_datetime(instant, "d MMM y 'à' HH:mm", tzinfo=TIME_ZONE, locale=LOCALE)

@@ -792,7 +792,9 @@ def worker() -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             jobs.start_dispatcher()
+            jobs.start_watch()
             await stop.wait()
+            await jobs.stop_watch()
             await jobs.stop_dispatcher()
 
         console.print("Worker démarré (Ctrl-C pour arrêter).")

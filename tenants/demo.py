@@ -13,12 +13,15 @@ import msgspec
 from core.access.service import register_known_client
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
+from core.events.catalogue import tenant_catalogue
 from core.events.intake import receive_event
 from core.events.schemas import EventIn
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
 from tenants.demo_identities import DemoLogin, seed_identities
+from tenants.demo_offers import seed_offers
 from tenants.demo_records import seed_records
+from tenants.demo_story import seed_story
 from tenants.onboarding import check_plugins, onboard_territory
 
 TERRITORIES = Path(__file__).parent / "territories"
@@ -79,7 +82,14 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
             EventIn,
         )
         received = await receive_event(
-            tenant.id, event, item["idempotency_key"], "demo-seed", runtime.keyring, runtime.vault, now
+            tenant.id,
+            event,
+            item["idempotency_key"],
+            "demo-seed",
+            runtime.keyring,
+            runtime.vault,
+            now,
+            catalogue=await tenant_catalogue(runtime.plugins, tenant.enabled_plugins),
         )
         # Routed by the outbox dispatcher of `parcours run` (it takes every
         # pending message when it starts).
@@ -87,6 +97,8 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
     await mark_demo_people(tenant)
     report.logins = await seed_identities(runtime, tenant, spec)
     await seed_records(runtime, tenant, spec)
+    await seed_offers(tenant, spec)
+    report.events_created += await seed_story(runtime, tenant, spec)
     return report
 
 

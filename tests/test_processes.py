@@ -78,15 +78,17 @@ def test_killed_during_routing_then_restarted_creates_proposals_exactly_once(
         assert second.terminate() == 0
     keys = sorted((p["source_plugin"], p["action_type"]) for p in event["proposals"])
     assert keys == [
+        ("routing.discharge", "funding_request"),
         ("routing.discharge", "gp_follow_up_call"),
         ("routing.discharge", "home_help_assessment"),
         ("routing.discharge", "nurse_visit"),
+        ("routing.discharge", "pharmacy_delivery"),
         ("tests.support.slow_routing", "coordination_check"),
     ]
     rows = sql_owner.execute(
         "SELECT count(*) FROM action_proposal WHERE event_id = %s", (event_id,)
     ).fetchone()[0]
-    assert rows == 4
+    assert rows == 6
     assert (
         sql_owner.execute("SELECT status FROM outbox_message WHERE tenant_id = %s", (tenant.id,)).fetchone()[
             0
@@ -205,7 +207,7 @@ def test_separate_worker_process_routes_events(settings, aio, tmp_path):
             body = httpx.get(f"{url}/{event_id}", headers=headers).json()
             return body if body["status"] == "routed" else None
 
-        assert len(wait_for(routed, timeout=30)["proposals"]) == 3
+        assert len(wait_for(routed, timeout=30)["proposals"]) == 5
     finally:
         worker.terminate()
         assert worker.wait(20) == 0
@@ -221,7 +223,7 @@ def test_cli_enables_and_disables_plugins_of_a_territory(settings):
     )
     off = run_cli(settings, "tenant", "plugins", slug, "--disable", "routing.discharge")
     assert off.returncode == 0, off.stderr
-    assert "aucun" in off.stdout
+    assert "routing.discharge" not in off.stdout and "routing.fall" in off.stdout
     listed = run_cli(settings, "plugins", "list", "--tenant", slug)
     assert "non" in listed.stdout
     unknown = run_cli(settings, "tenant", "plugins", slug, "--enable", "funders.nope")

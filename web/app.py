@@ -24,12 +24,15 @@ from core.jobs.system import JobSystem
 from core.runtime import Runtime
 from web.api.directory import DirectoryController
 from web.api.events import EventsController
+from web.api.followup import FOLLOWUP_API
 from web.api.oauth import issue_token
+from web.api.services import search_services_api
 from web.authz import PUBLIC, authorize
 from web.context import provide_actor, provide_jobs, provide_runtime, provide_tenant
 from web.filters import register_filters
 from web.health import health
 from web.idp.routes import IDP_HANDLERS
+from web.pages.actions import ACTIONS_PAGES
 from web.pages.admin import (
     admin_home,
     members_invite,
@@ -49,11 +52,17 @@ from web.pages.auth import (
     my_profile,
     start_login,
 )
+from web.pages.declare import DECLARE_PAGES
 from web.pages.dpo import DPO_PAGES
+from web.pages.followup import FOLLOWUP_PAGES
 from web.pages.home import platform_home, tenant_home
+from web.pages.links import LINKS_PAGES
+from web.pages.orders import ORDERS_PAGES
 from web.pages.people import PEOPLE_PAGES
 from web.pages.portal import PORTAL_PAGES
 from web.pages.portal_export import EXPORT_PAGES
+from web.pages.provider import PROVIDER_PAGES
+from web.pages.services import SERVICES_PAGES
 from web.problems import EXCEPTION_HANDLERS
 from web.ratelimit import login_rate_limit
 from web.security import SecurityHeadersMiddleware
@@ -85,10 +94,12 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
         if jobs is not None:
             jobs.start(with_worker=settings.embedded_worker)
             jobs.start_dispatcher()
+            jobs.start_watch()
         try:
             yield
         finally:
             if jobs is not None:
+                await jobs.stop_watch()
                 await jobs.stop_dispatcher()
                 jobs.stop()
             await DB.close_pool()
@@ -101,12 +112,21 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             issue_token,
             EventsController,
             DirectoryController,
+            *FOLLOWUP_API,
             *AUTH_PAGES,
             *ADMIN_PAGES,
             *PEOPLE_PAGES,
             *PORTAL_PAGES,
             *EXPORT_PAGES,
             *DPO_PAGES,
+            *ACTIONS_PAGES,
+            *DECLARE_PAGES,
+            *LINKS_PAGES,
+            *FOLLOWUP_PAGES,
+            *PROVIDER_PAGES,
+            *ORDERS_PAGES,
+            *SERVICES_PAGES,
+            search_services_api,
             *IDP_HANDLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt=PUBLIC.opt()),
         ],

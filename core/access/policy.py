@@ -27,19 +27,27 @@ class Permission(StrEnum):
     """The person and their carers: my file, my consents, my access log."""
     AUDIT_REVIEW = "audit.review"
     """The DPO: emergency accesses and the access log of the territory."""
+    PROPOSALS = "proposals"
+    """Work on action proposals: the inbox, accept/complete, comments, links (each read of the
+    person's data still decided by consent)."""
+    OFFERS = "offers.manage"
+    """A service provider's console: its offers, their coverage, the orders it receives."""
+    FOLLOW_UP = "followup.read"
+    """The territory's follow-up records, indicators and exports (pseudonymous)."""
 
 
 _BASE = frozenset({Permission.WORKSPACE})
 _DIRECTORY = frozenset({Permission.DIRECTORY_READ})
 _FILES = frozenset({Permission.PERSON_FILES})
+_WORK = _FILES | {Permission.PROPOSALS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | {Permission.TENANT_ADMIN},
-    Role.COORDINATOR: _BASE | _DIRECTORY | _FILES | {Permission.TENANT_ADMIN},
-    Role.PROFESSIONAL: _BASE | _DIRECTORY | _FILES,
-    Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _FILES,
-    Role.PROVIDER_STAFF: _BASE | _DIRECTORY | _FILES,
-    Role.FUNDER_AGENT: _BASE | _DIRECTORY | _FILES,
+    Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
+    Role.COORDINATOR: _BASE | _DIRECTORY | _WORK | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
+    Role.PROFESSIONAL: _BASE | _DIRECTORY | _WORK,
+    Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _WORK,
+    Role.PROVIDER_STAFF: _BASE | _DIRECTORY | _WORK | {Permission.OFFERS},
+    Role.FUNDER_AGENT: _BASE | _DIRECTORY | _WORK,
     Role.EMPLOYER_HR: _BASE,
     Role.DPO: _BASE | _DIRECTORY | {Permission.AUDIT_REVIEW},
     Role.PERSON: _BASE | {Permission.PORTAL},

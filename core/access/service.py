@@ -25,6 +25,7 @@ SCOPES = {
     "events:read": "Lire les événements et leurs propositions d'action",
     "directory:read": "Lire l'annuaire (organisations, professionnels)",
     "directory:write": "Ajouter des organisations et des professionnels à l'annuaire",
+    "followup:read": "Lire le suivi pseudonymisé des événements et les exports du territoire",
 }
 _hasher = PasswordHasher()
 

@@ -8,6 +8,7 @@ from core.access.tables import ApiClient, ApiToken
 from core.audit.tables import AuditEntry
 from core.consent.tables import BreakGlassDeclaration, CareTeamMember, ConsentRecord, ConsentRequest
 from core.events.tables import ActionProposal, Event
+from core.followup.tables import ReadmissionCheck
 from core.identity.accounts_tables import OidcLoginRequest, UserAccount, WebSession
 from core.identity.directory_tables import (
     CarerLink,
@@ -24,8 +25,10 @@ from core.identity.idp.tables import (
     IdpSigningKey,
 )
 from core.identity.tables import Person
+from core.marketplace.tables import OfferCoverage, ServiceOffer, ServiceOrder
 from core.notifications.tables import Notification
 from core.outbox.tables import OutboxMessage
+from core.proposals.tables import ActionLink, ProposalComment, ProposalFunding, ProposalHistory
 from core.records.tables import PersonDocument, PersonNote
 from core.tenancy.tables import Tenant
 from core.vault.tables import PersonKey, TenantKey
@@ -64,6 +67,14 @@ APP_CONFIG = AppConfig(
         PersonNote,
         PersonDocument,
         Notification,
+        ProposalHistory,
+        ProposalComment,
+        ActionLink,
+        ProposalFunding,
+        ReadmissionCheck,
+        ServiceOffer,
+        OfferCoverage,
+        ServiceOrder,
     ],
     migration_dependencies=[],
     commands=[],

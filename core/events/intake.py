@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -14,6 +15,7 @@ from core.crypto import Keyring
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import FieldError, IdempotencyKeyReused, InvalidInput
+from core.events.catalogue import Catalogue, build_catalogue
 from core.events.schemas import EventIn
 from core.identity.nir import InvalidIdentifier, Nir
 from core.identity.people import PersonIdentity, upsert_person
@@ -53,6 +55,25 @@ def check_idempotency_key(key: str | None) -> str:
     return key
 
 
+def check_details(event: EventIn, catalogue: Catalogue) -> dict[str, Any]:
+    """The event's details validated for its type (422 naming the field otherwise)."""
+    spec = catalogue.event(event.type)
+    if spec is None:
+        known = ", ".join(sorted(catalogue.events))
+        raise InvalidInput(
+            "type d'événement inconnu",
+            [FieldError("type", f"« {event.type} » inconnu ; types connus : {known}")],
+        )
+    try:
+        return spec.validate_details(event.details)
+    except msgspec.ValidationError as error:
+        where = str(error).rsplit("at `$.", 1)
+        field = "details." + where[1].rstrip("`") if len(where) == 2 else "details"
+        raise InvalidInput(
+            "précisions de l'événement invalides", [FieldError(field, str(error).split(" - at ")[0])]
+        ) from error
+
+
 def check_person(event: EventIn, today: dt.date) -> Nir:
     """Domain checks msgspec cannot express; returns the parsed NIR."""
     errors = []
@@ -78,15 +99,19 @@ async def receive_event(
     keyring: Keyring,
     vault: Vault,
     now: dt.datetime,
+    catalogue: Catalogue | None = None,
 ) -> Received:
     """Store ``event`` and its routing message in one transaction.
 
     The same ``idempotency_key`` with the same content returns the first
     event and stores nothing; with other content it is refused. ``keyring``
-    gives the INS lookup digest, ``vault`` a new person's data key.
+    gives the INS lookup digest, ``vault`` a new person's data key;
+    ``catalogue`` the territory's event types (default: the core's).
     """
     key = check_idempotency_key(idempotency_key)
+    details = check_details(event, catalogue or build_catalogue([]))
     nir = check_person(event, now.date())
+    event = msgspec.structs.replace(event, details=details)
     digest = request_digest(event)
     try:
         return await _store(tenant_id, event, nir, key, digest, declared_by, keyring, vault)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
@@ -37,16 +37,19 @@ class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
     lives_alone: bool | None = None
 
 
-class DischargeDetails(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    ward: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    discharge_summary_available: bool | None = None
-    establishment_finess: Annotated[str, msgspec.Meta(pattern=r"^\d{9}$")] | None = None
-
-
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     """A life event declared by a partner or a professional."""
 
-    type: Literal["hospital_discharge", "hospital_admission"]
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^[a-z][a-z0-9_]{2,49}$",
+            description="Type d'événement : hospital_admission, hospital_discharge, emergency_visit, "
+            "fall_at_home, carer_unavailable, autonomy_loss, gp_alert_to_social, social_alert_to_gp, "
+            "teleconsultation_request, death (et ceux des modules du territoire).",
+            examples=["hospital_discharge"],
+        ),
+    ]
     occurred_at: Annotated[
         dt.datetime,
         msgspec.Meta(
@@ -56,7 +59,14 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ]
     person: PersonIn
-    details: DischargeDetails = msgspec.field(default_factory=DischargeDetails)
+    details: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            description="Précisions propres au type (ex. sortie : ward, discharge_summary_available, "
+            "establishment_finess, destination ; chute : injured, long_lie, remote_alarm). "
+            "Jamais de diagnostic : les détails circulent avec l'événement.",
+        ),
+    ] = msgspec.field(default_factory=dict)
 
 
 class ProposalOut(msgspec.Struct):
@@ -69,6 +79,8 @@ class ProposalOut(msgspec.Struct):
     due_at: dt.datetime
     status: str
     source_plugin: str
+    suggested_funding: list[str] = msgspec.field(default_factory=list)
+    escalation_level: int = 0
 
 
 class EventOut(msgspec.Struct):

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class JobSystem:
-    """The broker, optionally an in-process worker, and the outbox dispatcher."""
+    """The broker, optionally an in-process worker, the outbox dispatcher and the periodic watch."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -28,6 +28,8 @@ class JobSystem:
         self.worker: dramatiq.Worker | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._watch: asyncio.Task[None] | None = None
+        self._watch_stopping = asyncio.Event()
 
     def start(self, *, with_worker: bool) -> None:
         install_runtime(self.runtime)
@@ -39,6 +41,8 @@ class JobSystem:
         # if this process started a job system before (tests, restarts).
         actors.process_outbox_message.broker = self.broker
         self.broker.declare_actor(actors.process_outbox_message)
+        actors.watch_tick.broker = self.broker
+        self.broker.declare_actor(actors.watch_tick)
         if with_worker:
             self.worker = dramatiq.Worker(self.broker, worker_threads=self.runtime.settings.worker_threads)
             self.worker.start()
@@ -93,6 +97,52 @@ class JobSystem:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
         self._dispatcher = None
+
+    async def send_watch_ticks(self) -> int:
+        """Ask the workers to watch every territory (one message each); return how many were sent."""
+        from core.jobs.actors import watch_tick
+
+        sent = 0
+        for tenant in await list_tenants():
+            try:
+                watch_tick.send(str(tenant.id))
+                sent += 1
+            except Exception:  # the next tick sends it again
+                log.exception("could not enqueue the watch of territory %s", tenant.slug)
+        return sent
+
+    def start_watch(self) -> None:
+        """Run :meth:`send_watch_ticks` every ``watch_seconds`` on the current event loop.
+
+        The first tick comes one interval after the start. Every process may run it: the watch is
+        idempotent and safe to run concurrently.
+        """
+        self._watch_stopping = asyncio.Event()
+        self._watch = asyncio.get_running_loop().create_task(self._watch_forever())
+
+    async def _watch_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watch_stopping.wait(), self.runtime.settings.watch_seconds)
+            if self._watch_stopping.is_set():
+                return
+            try:
+                await self.send_watch_ticks()
+            except Exception:
+                log.exception("watch tick failed")
+
+    async def stop_watch(self, grace_seconds: float = 10.0) -> None:
+        """Let the current tick finish, then stop."""
+        if self._watch is None:
+            return
+        self._watch_stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._watch), grace_seconds)
+        except TimeoutError:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        self._watch = None
 
     def stop(self) -> None:
         if self.worker is not None:

@@ -23,3 +23,5 @@ class Notification(Table, db=DB, tablename="notification"):
     link = Varchar(length=300, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
+    emailed_at = Timestamptz(null=True, default=None)
+    """When the e-mail copy was handed to the SMTP server (None: no e-mail, or not yet)."""

@@ -48,7 +48,10 @@ async def add_document(
     title: str,
     content: bytes,
     purpose: Purpose,
+    *,
+    proposal_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    """Store an encrypted PDF or image in the person's file (attached to ``proposal_id`` if given)."""
     errors = []
     title = title.strip()
     if not title or len(title) > 200:
@@ -69,8 +72,8 @@ async def add_document(
         cipher = await runtime.vault.person_cipher(person_id)
         await scoped_connection().execute(
             "INSERT INTO person_document (id, tenant_id, person_id, title_ciphertext, media_type, "
-            "size_bytes, content_ciphertext, uploaded_by_user_id, organisation_id, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "size_bytes, content_ciphertext, uploaded_by_user_id, organisation_id, created_at, proposal_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             document_id,
             actor.tenant_id,
             person_id,
@@ -81,6 +84,7 @@ async def add_document(
             actor.user_id,
             actor.organisation_id,
             runtime.clock(),
+            proposal_id,
         )
         await append(
             Record(

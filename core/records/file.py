@@ -90,6 +90,19 @@ class EventEntry:
 
 
 @dataclass(frozen=True)
+class ReadmissionEntry:
+    """One check of the readmission watch of a discharge (medical data: it says the person went back)."""
+
+    discharged_at: dt.datetime
+    horizon_days: int
+    due_at: dt.datetime
+    checked: bool
+    result: str
+    readmission_label: str | None
+    readmitted_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class NoteEntry:
     id: uuid.UUID
     category: DataCategory
@@ -123,6 +136,8 @@ class PersonFile:
     events: list[EventEntry] | None = None
     social_notes: list[NoteEntry] | None = None
     medical_notes: list[NoteEntry] | None = None
+    readmissions: list[ReadmissionEntry] | None = None
+    """The D+7 / D+30 readmission watch of the person's discharges (medical section)."""
     funding_requests: list[dict[str, str]] | None = None
     """Funding requests arrive with the single window for funding; the section exists already."""
     documents: list[DocumentEntry] | None = None
@@ -185,6 +200,7 @@ async def load_sections(runtime: Runtime, file: PersonFile) -> None:
         file.social_notes = await _notes(person_id, DataCategory.SOCIAL, cipher)
     if file.allowed(DataCategory.MEDICAL):
         file.medical_notes = await _notes(person_id, DataCategory.MEDICAL, cipher)
+        file.readmissions = await _readmissions(person_id)
     if file.allowed(DataCategory.FUNDING):
         file.funding_requests = []
     if file.allowed(DataCategory.DOCUMENTS):
@@ -233,6 +249,26 @@ async def _events(person_id: uuid.UUID) -> list[EventEntry]:
             by_event.get(row["id"], []),
         )
         for row in events
+    ]
+
+
+async def _readmissions(person_id: uuid.UUID) -> list[ReadmissionEntry]:
+    from core.events.catalogue import CORE_EVENT_TYPES
+    from core.followup.readmission import readmission_status
+
+    labels = {spec.code: spec.label for spec in CORE_EVENT_TYPES}
+    results = {None: "à vérifier", True: "retour à l'hôpital", False: "pas de retour à l'hôpital"}
+    return [
+        ReadmissionEntry(
+            discharged_at=check.discharged_at,
+            horizon_days=check.horizon_days,
+            due_at=check.due_at,
+            checked=check.checked_at is not None,
+            result=results[check.readmitted if check.checked_at is not None else None],
+            readmission_label=labels.get(check.readmission_type or "", check.readmission_type),
+            readmitted_at=check.readmitted_at,
+        )
+        for check in await readmission_status(person_id)
     ]
 
 

@@ -8,6 +8,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.db.engine import DB
+from core.events.tables import ActionProposal
 from core.identity.accounts_tables import UserAccount
 from core.identity.directory_tables import Organisation
 from core.identity.tables import Person
@@ -50,4 +51,8 @@ class PersonDocument(Table, db=DB, tablename="person_document"):
     organisation = ForeignKey(
         Organisation, null=True, on_delete=OnDelete.restrict, db_column_name="organisation_id"
     )
+    proposal = ForeignKey(
+        ActionProposal, null=True, on_delete=OnDelete.restrict, db_column_name="proposal_id"
+    )
+    """Set when the document was attached to an action proposal."""
     created_at = Timestamptz(default=TimestamptzNow())

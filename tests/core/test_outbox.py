@@ -241,7 +241,7 @@ def test_routing_an_event_twice_stores_its_proposals_once(aio, runtime, make_ten
         async with tenant_scope(tenant.id):
             return await route_event(runtime, received.event_id)
 
-    assert aio.run(route()) == 3
+    assert aio.run(route()) == 5
     assert aio.run(route()) == 0
 
     async def route_handler(payload: dict) -> None:
@@ -254,9 +254,15 @@ def test_routing_an_event_twice_stores_its_proposals_once(aio, runtime, make_ten
         "SELECT action_type, dedup_key, source_plugin FROM action_proposal WHERE event_id = %s",
         (received.event_id,),
     ).fetchall()
-    assert len(rows) == 3
-    assert {row[0] for row in rows} == {"home_help_assessment", "nurse_visit", "gp_follow_up_call"}
-    assert len({row[1] for row in rows}) == 3
+    assert len(rows) == 5
+    assert {row[0] for row in rows} == {
+        "home_help_assessment",
+        "nurse_visit",
+        "pharmacy_delivery",
+        "gp_follow_up_call",
+        "funding_request",
+    }
+    assert len({row[1] for row in rows}) == 5
     assert {row[2] for row in rows} == {"routing.discharge"}
     status = sql_owner.execute("SELECT status FROM event WHERE id = %s", (received.event_id,)).fetchone()[0]
     assert status == "routed"

@@ -105,7 +105,9 @@ def test_tenant_hook_calls_only_enabled_plugins(pm):
         assert [p.action_type for p in only_discharge[0]] == [
             "home_help_assessment",
             "nurse_visit",
+            "pharmacy_delivery",
             "gp_follow_up_call",
+            "funding_request",
         ]
 
         both = tenant_hook(pm, ["routing.discharge", "tests.recorder"], "propose_actions")(
@@ -154,7 +156,7 @@ def test_call_each_names_each_plugin_and_awaits_async_hooks(pm):
         assert by_name["tests.async"] == ["async", "landes"]
         assert awaited == [EVENT.id]
         assert by_name["tests.event-only"] == ["event only", "hospital_discharge"]
-        assert len(by_name["routing.discharge"]) == 3
+        assert len(by_name["routing.discharge"]) == 5
         assert not any(inspect.isawaitable(result) for _, result in results)
         assert recorder.calls == []  # registered but not enabled
         # Same order as pluggy's own call (last registered first).

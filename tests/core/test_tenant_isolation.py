@@ -79,7 +79,7 @@ def tenant_a(client, make_tenant, token_for, sql_owner) -> TenantData:
         ]
         for table in TENANT_TABLES
     }
-    assert len(ids["action_proposal"]) == 3, ids
+    assert len(ids["action_proposal"]) >= 3, ids
     assert all(ids.values()), f"tenant A should have rows in every table: {ids}"
     return TenantData(
         tenant_id=tenant.id,
@@ -132,13 +132,15 @@ def insert_event(
     return event_id
 
 
-def insert_proposal(connection: psycopg.Connection[Any], tenant_id: uuid.UUID, event_id: uuid.UUID) -> None:
+def insert_proposal(
+    connection: psycopg.Connection[Any], tenant_id: uuid.UUID, event_id: uuid.UUID, person_id: uuid.UUID
+) -> None:
     connection.execute(
-        "INSERT INTO action_proposal (id, tenant_id, event_id, action_type, title, assignee_kind, "
+        "INSERT INTO action_proposal (id, tenant_id, event_id, person_id, action_type, title, assignee_kind, "
         "assignee, priority, due_at, status, source_plugin, dedup_key, created_at, status_changed_at) "
-        "VALUES (%s, %s, %s, 'nurse_visit', 'Visite', 'role', 'nurse', 'urgent', now(), 'requested', "
-        "'intrus', %s, now(), now())",
-        (uuid.uuid4(), tenant_id, event_id, uuid.uuid4().hex),
+        "VALUES (%s, %s, %s, %s, 'nurse_visit', 'Visite', 'role', 'coordinator', 'urgent', now(), "
+        "'requested', 'intrus', %s, now(), now())",
+        (uuid.uuid4(), tenant_id, event_id, person_id, uuid.uuid4().hex),
     )
 
 
@@ -248,6 +250,11 @@ def test_tenant_b_cannot_change_or_delete_tenant_a_rows(sql_app, sql_owner, tena
                 update = sql.SQL("UPDATE {} SET id = id WHERE tenant_id = %s").format(sql.Identifier(table))
                 assert sql_app.execute(update, (tenant_a.tenant_id,)).rowcount == 0, f"B updated {table}"
             assert delete(table) == 0, f"B deleted from {table}"
+    # The application may not delete history or readmission checks (append-only for it): the owner
+    # clears them so that the control below can delete the rows they reference.
+    for table in ("proposal_history", "readmission_check"):
+        query = sql.SQL("DELETE FROM {} WHERE tenant_id = %s").format(sql.Identifier(table))
+        sql_owner.execute(query, (tenant_a.tenant_id,))
     with sql_app.transaction(force_rollback=True):  # control: the same DELETEs work for A
         set_tenant(sql_app, tenant_a.tenant_id)
         for table in DELETE_ORDER:
@@ -330,7 +337,7 @@ def test_proposal_and_token_cannot_point_at_another_tenant(sql_app, tenant_a, te
     """Proposals and tokens of tenant B cannot reference tenant A's event or API client."""
     with pytest.raises(errors.ForeignKeyViolation) as refused, sql_app.transaction():
         set_tenant(sql_app, tenant_b)
-        insert_proposal(sql_app, tenant_b, tenant_a.event_id)
+        insert_proposal(sql_app, tenant_b, tenant_a.event_id, insert_person(sql_app, tenant_b))
     assert refused.value.diag.constraint_name == "action_proposal_event_id_tenant_fkey"
     with pytest.raises(errors.ForeignKeyViolation) as refused, sql_app.transaction():
         set_tenant(sql_app, tenant_b)
@@ -338,7 +345,7 @@ def test_proposal_and_token_cannot_point_at_another_tenant(sql_app, tenant_a, te
     assert refused.value.diag.constraint_name == "api_token_api_client_id_tenant_fkey"
     with sql_app.transaction(force_rollback=True):  # control: A may reference its own rows
         set_tenant(sql_app, tenant_a.tenant_id)
-        insert_proposal(sql_app, tenant_a.tenant_id, tenant_a.event_id)
+        insert_proposal(sql_app, tenant_a.tenant_id, tenant_a.event_id, tenant_a.person_id)
         insert_token(sql_app, tenant_a.tenant_id, tenant_a.api_client_id)
 
 

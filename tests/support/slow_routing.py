@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from core import hookimpl
-from core.events.model import AssigneeKind, EventView, ProposedAction, RoutingContext
+from core.events.model import EventView, ProposedAction, RoutingContext, Target
 
 
 @hookimpl
@@ -28,8 +28,7 @@ def propose_actions(event: EventView, context: RoutingContext) -> list[ProposedA
             key="slow_check",
             action_type="coordination_check",
             title="Vérification de coordination",
-            assignee_kind=AssigneeKind.ROLE,
-            assignee="coordinator",
+            target=Target.role("coordinator"),
             due_at=event.occurred_at + dt.timedelta(days=1),
         )
     ]

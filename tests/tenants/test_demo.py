@@ -13,12 +13,15 @@ def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, 
     assert landes.created_tenant is False
     assert landes.events_created == 0
     assert landes.tenant.is_demo
-    assert landes.tenant.enabled_plugins == ("routing.discharge",)
+    assert landes.tenant.enabled_plugins[0] == "routing.discharge"
+    assert "routing.fall" in landes.tenant.enabled_plugins
     tenant_id = landes.tenant.id
-    events = sql_owner.execute("SELECT count(*) FROM event WHERE tenant_id = %s", (tenant_id,)).fetchone()[0]
-    assert events == 3
+    events = sql_owner.execute(
+        "SELECT count(*) FROM event WHERE tenant_id = %s AND declared_by = 'demo-seed'", (tenant_id,)
+    ).fetchone()[0]
+    assert events == 4  # three declared, one discharge story replayed
     people = sql_owner.execute(
-        "SELECT count(*), bool_and(is_demo) FROM person WHERE tenant_id = %s", (tenant_id,)
+        "SELECT count(*), bool_and(is_demo) FROM person WHERE tenant_id = %s AND is_demo", (tenant_id,)
     ).fetchone()
     assert people == (4, True)  # three declared in events, one carer
     carers = sql_owner.execute(
@@ -30,8 +33,10 @@ def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, 
     ).fetchone()[0]
     assert set(roles) == {role.value for role in Role}  # one demo account per role
     team, notes = sql_owner.execute(
-        "SELECT (SELECT count(*) FROM care_team_member WHERE tenant_id = %s), "
-        "(SELECT count(*) FROM person_note WHERE tenant_id = %s)",
+        # Other tests add members and notes to the shared demo files: count what the seed wrote.
+        "SELECT (SELECT count(*) FROM care_team_member WHERE tenant_id = %s AND function IN "
+        "('médecin traitant', 'service de médecine gériatrique', 'coordination du parcours')), "
+        "(SELECT count(*) FROM person_note WHERE tenant_id = %s AND author_user_id IS NULL)",
         (tenant_id, tenant_id),
     ).fetchone()
     assert (team, notes) == (3, 2)  # seeded once although the seed ran twice

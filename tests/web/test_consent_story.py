@@ -6,33 +6,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tenants.demo import seed_all
-from tests.web.test_login import form_fields, login
+from tests.web.conftest import sign_in
 
 SLUG = "landes"
 MEDICAL_NOTE = "Insuffisance cardiaque stable sous traitement"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(scope="module")
-def landes(aio, runtime, client):
-    reports = aio.run(seed_all(runtime))
-    return next(r for r in reports if r.tenant.slug == SLUG).tenant
-
-
-@pytest.fixture
-def browser(client):
-    client.cookies.clear()
-    yield client
-    client.cookies.clear()
-
-
-def sign_in(browser, username: str) -> str:
-    browser.cookies.clear()
-    assert login(browser, SLUG, username).status_code == 303
-    return form_fields(browser.get(f"/t/{SLUG}/moi").text)["_csrf"]
 
 
 def medical_section(browser, person_id: str) -> str:

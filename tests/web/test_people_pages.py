@@ -7,16 +7,13 @@ import random
 import re
 import uuid
 
-import pytest
-
 from core.access.policy import Actor
 from core.audit.trail import Actor as AuditActor
 from core.consent.service import pending_requests
 from core.identity.roles import Role
 from core.records.erasure import erase_person
-from tenants.demo import seed_all
 from tests.factories import discharge, nir
-from tests.web.test_login import form_fields, login
+from tests.web.conftest import sign_in
 
 SLUG = "landes"
 PEOPLE = f"/t/{SLUG}/personnes"
@@ -27,26 +24,6 @@ JEANNE = ("Lafitte", "1942-02-14")
 PDF = (
     b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 )
-
-
-@pytest.fixture(scope="module")
-def landes(aio, runtime, client):
-    reports = aio.run(seed_all(runtime))
-    return next(r for r in reports if r.tenant.slug == SLUG)
-
-
-@pytest.fixture
-def browser(client):
-    client.cookies.clear()
-    yield client
-    client.cookies.clear()
-
-
-def sign_in(browser, username: str) -> str:
-    """Log ``username`` in (a fresh cookie jar); return the session's CSRF token."""
-    browser.cookies.clear()
-    assert login(browser, SLUG, username).status_code == 303
-    return form_fields(browser.get(f"/t/{SLUG}/moi").text)["_csrf"]
 
 
 def search(browser, csrf: str, family_name: str, birth_date: str):
@@ -176,7 +153,7 @@ def test_the_ccas_social_worker_asks_consent_then_breaks_the_glass(browser, land
     jeanne_user = sql_owner.execute(
         "SELECT id FROM user_account WHERE email = 'jeanne.lafitte@demo.parcours.test'"
     ).fetchone()[0]
-    as_jeanne = Actor(jeanne_user, False, landes.tenant.id, Role.PERSON, person_id=uuid.UUID(jeanne))
+    as_jeanne = Actor(jeanne_user, False, landes.id, Role.PERSON, person_id=uuid.UUID(jeanne))
     waiting = aio.run(pending_requests(runtime, as_jeanne, uuid.UUID(jeanne)))
     assert [r.message for r in waiting if r.requester_name == "Sandrine Castaing"] == [message]
 
@@ -320,7 +297,7 @@ def test_unknown_and_erased_files(browser, landes, aio, runtime, client, token_f
     sign_in(browser, "medecin.landes")
     assert browser.get(file_url(str(uuid.uuid4())), headers={"Accept": "text/html"}).status_code == 404
 
-    headers = {**token_for(landes.tenant), "Idempotency-Key": uuid.uuid4().hex}
+    headers = {**token_for(landes), "Idempotency-Key": uuid.uuid4().hex}
     ins = nir(f"2420240192{random.randint(500, 999)}")
     declared = client.post(
         f"/t/{SLUG}/api/v1/events",
@@ -330,7 +307,7 @@ def test_unknown_and_erased_files(browser, landes, aio, runtime, client, token_f
     assert declared.status_code == 201, declared.text
     csrf = sign_in(browser, "medecin.landes")
     person = find(browser, csrf, "Effacée", "1942-02-01")
-    aio.run(erase_person(runtime, landes.tenant.id, uuid.UUID(person), reason="test", by=AuditActor.system()))
+    aio.run(erase_person(runtime, landes.id, uuid.UUID(person), reason="test", by=AuditActor.system()))
     gone = browser.get(file_url(person))
     assert gone.status_code == 410
     assert "Dossier effacé" in gone.text

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from core.access.service import Principal
 from core.errors import NotFound
+from core.events.catalogue import tenant_catalogue
 from core.events.intake import receive_event
 from core.events.queries import get_event
 from core.events.schemas import EventIn, EventOut, EventReceived
@@ -65,6 +66,7 @@ class EventsController(Controller):
             keyring=runtime.keyring,
             vault=runtime.vault,
             now=runtime.clock(),
+            catalogue=await tenant_catalogue(runtime.plugins, tenant.enabled_plugins),
         )
         if received.dispatch is not None and jobs is not None:
             jobs.send(received.dispatch)

@@ -32,18 +32,26 @@ class NavItem:
 
 
 MENU: tuple[tuple[str, str, Permission], ...] = (
+    ("Actions", "actions", Permission.PROPOSALS),
     ("Personnes", "personnes", Permission.PERSON_FILES),
     ("Mon dossier", "mon-dossier", Permission.PORTAL),
+    ("Mes offres", "prestataire", Permission.OFFERS),
+    ("Suivi du territoire", "suivi", Permission.FOLLOW_UP),
     ("Protection des données", "dpo", Permission.AUDIT_REVIEW),
     ("Administration", "admin/", Permission.TENANT_ADMIN),
 )
 """Label, path under ``/t/{slug}/`` and the permission that shows it, in menu order."""
+
+PUBLIC_MENU: tuple[tuple[str, str], ...] = (("Services", "services"),)
+"""Label and path of the items everyone sees, signed in or not (public pages), after « Accueil »."""
 
 
 def menu_items(actor: Actor | None, tenant: TenantRecord, path: str, unread: int = 0) -> list[NavItem]:
     """The items ``actor`` may use in ``tenant``; ``path`` is the page shown."""
     base = f"/t/{tenant.slug}/"
     items = [NavItem("Accueil", base, current=path == base)]
+    for label, suffix in PUBLIC_MENU:
+        items.append(NavItem(label, base + suffix, current=path.startswith(base + suffix)))
     for label, suffix, permission in MENU:
         if decide(actor, permission, tenant.id).allowed:
             href = base + suffix

@@ -47,7 +47,7 @@ from core.records.search import my_people, search_people
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import requires
-from web.pages.forms import done
+from web.pages.forms import done, field_errors, form_text, form_texts, is_fragment
 from web.pages.nav import navigation
 
 FILES = requires(Permission.PERSON_FILES).opt()
@@ -86,28 +86,8 @@ def _file_url(
 
 def _section(form: FormMultiDict) -> str:
     """The refused section a form was opened from (a category), for its element ids."""
-    value = _text(form, "section")
+    value = form_text(form, "section")
     return value if value in set(DataCategory) else ""
-
-
-def _fragment(request: HTMXRequest) -> bool:
-    """An htmx form swapping itself (not a boosted page load, which expects the whole page)."""
-    return bool(request.htmx) and not request.htmx.boosted
-
-
-def _errors(error: DomainError) -> dict[str, str]:
-    """Field errors of a refusal; the rest (a conflict, a denied access) under ``form``."""
-    found = {e.field: e.message for e in error.errors}
-    return found or {"form": error.detail}
-
-
-def _text(form: FormMultiDict, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def _texts(form: FormMultiDict, name: str) -> list[str]:
-    return [value for value in form.getall(name, []) if isinstance(value, str)]
 
 
 def _download_name(title: str, media_type: str) -> str:
@@ -178,16 +158,16 @@ async def people_search(
 ) -> Template:
     """Search by birth name and birth date (both required): a POST, so no name lands in a URL log."""
     form = await request.form()
-    values = {"family_name": _text(form, "family_name"), "birth_date": _text(form, "birth_date")}
+    values = {"family_name": form_text(form, "family_name"), "birth_date": form_text(form, "birth_date")}
     errors: dict[str, str] = {}
     matches = None
     try:
         matches = await search_people(actor, values["family_name"], values["birth_date"])
     except InvalidInput as invalid:
-        errors = _errors(invalid)
+        errors = field_errors(invalid)
     context = await _base(request, tenant, values=values, errors=errors, matches=matches, searched=True)
     status = 422 if errors else 200
-    if _fragment(request):
+    if is_fragment(request):
         return Template("people/_search.html", context=context, status_code=status)
     context["people"] = await my_people(actor)
     return Template("people/index.html", context=context, status_code=status)
@@ -270,8 +250,8 @@ async def _refused(
     target: _Target, fragment: str, failed: str, values: dict[str, Any], error: DomainError
 ) -> Template:
     """A form again with its inline errors (422): its fragment for htmx, the whole file otherwise."""
-    errors = _errors(error)
-    if _fragment(target.request):
+    errors = field_errors(error)
+    if is_fragment(target.request):
         actor = target.actor
         assert actor.tenant_id is not None
         context = await _base(
@@ -319,13 +299,13 @@ async def consent_request_create(
 ) -> Template | Redirect | ClientRedirect:
     """Ask the person for a consent; the request waits in their portal."""
     form = await request.form()
-    purpose = _purpose(_text(form, "finalite"))
+    purpose = _purpose(form_text(form, "finalite"))
     target = _Target(request, tenant, actor, runtime, person_id, purpose)
     values: dict[str, Any] = {
         "section": _section(form),
-        "categories": _texts(form, "categories"),
-        "purposes": _texts(form, "purposes"),
-        "message": _text(form, "message"),
+        "categories": form_texts(form, "categories"),
+        "purposes": form_texts(form, "purposes"),
+        "message": form_text(form, "message"),
     }
     try:
         await request_consent(
@@ -341,7 +321,7 @@ async def consent_request_create(
         return await _refused(
             target, "people/_request_form.html", f"request-{values['section']}", values, error
         )
-    if _fragment(request):
+    if is_fragment(request):
         return Template(
             "people/_request_sent.html",
             context=await _base(request, tenant, section=values["section"]),
@@ -365,9 +345,9 @@ async def break_glass_create(
 ) -> Template | Redirect | ClientRedirect:
     """Declare an emergency access with its justification, then back to the file, now open."""
     form = await request.form()
-    purpose = _purpose(_text(form, "finalite"))
+    purpose = _purpose(form_text(form, "finalite"))
     target = _Target(request, tenant, actor, runtime, person_id, purpose)
-    values = {"section": _section(form), "justification": _text(form, "justification")}
+    values = {"section": _section(form), "justification": form_text(form, "justification")}
     try:
         await declare_break_glass(runtime, actor, person_id, values["justification"])
     except (InvalidInput, Forbidden) as error:
@@ -393,9 +373,9 @@ async def note_create(
 ) -> Template | Redirect | ClientRedirect:
     """Add a social or medical note (the decision point decides the write)."""
     form = await request.form()
-    purpose = _purpose(_text(form, "finalite"))
+    purpose = _purpose(form_text(form, "finalite"))
     target = _Target(request, tenant, actor, runtime, person_id, purpose)
-    values = {"category": _text(form, "category"), "body": _text(form, "body")}
+    values = {"category": form_text(form, "category"), "body": form_text(form, "body")}
     try:
         await add_note(runtime, actor, person_id, values["category"], values["body"], purpose)
     except (InvalidInput, AccessDenied) as error:
@@ -420,9 +400,9 @@ async def document_create(
 ) -> Template | Redirect | ClientRedirect:
     """Upload a PDF, PNG or JPEG (5 Mo at most; the type is read from the content)."""
     form = await request.form()
-    purpose = _purpose(_text(form, "finalite"))
+    purpose = _purpose(form_text(form, "finalite"))
     target = _Target(request, tenant, actor, runtime, person_id, purpose)
-    values = {"title": _text(form, "title")}
+    values = {"title": form_text(form, "title")}
     upload = form.get("file")
     content = b""
     try:
@@ -479,16 +459,16 @@ async def consent_record(
 ) -> Template | Redirect | ClientRedirect:
     """Record a consent collected on paper or orally, with the reference of its proof."""
     form = await request.form()
-    purpose = _purpose(_text(form, "finalite"))
+    purpose = _purpose(form_text(form, "finalite"))
     target = _Target(request, tenant, actor, runtime, person_id, purpose)
     values: dict[str, Any] = {
-        "mode": _text(form, "mode") or "paper",
-        "proof_reference": _text(form, "proof_reference"),
-        "recipient": _text(form, "recipient"),
-        "categories": _texts(form, "categories"),
-        "purposes": _texts(form, "purposes"),
-        "actions": _texts(form, "actions"),
-        "valid_until": _text(form, "valid_until"),
+        "mode": form_text(form, "mode") or "paper",
+        "proof_reference": form_text(form, "proof_reference"),
+        "recipient": form_text(form, "recipient"),
+        "categories": form_texts(form, "categories"),
+        "purposes": form_texts(form, "purposes"),
+        "actions": form_texts(form, "actions"),
+        "valid_until": form_text(form, "valid_until"),
     }
     try:
         try:

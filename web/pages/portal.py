@@ -44,7 +44,7 @@ from core.records.portal import OWN_FILE, ManagedPerson, choose_person
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import requires
-from web.pages.forms import done
+from web.pages.forms import done, is_fragment
 from web.pages.nav import navigation
 
 PORTAL = requires(Permission.PORTAL).opt()
@@ -104,11 +104,6 @@ async def _context(
         "error": None,
         **extra,
     }
-
-
-def _fragment(request: HTMXRequest) -> bool:
-    """An htmx request aimed at a part of the page (not a boosted link or form)."""
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _message(error: DomainError) -> str:
@@ -276,7 +271,7 @@ async def consents_toggle(
         )
     except DomainError as refused:
         error = refused
-    if _fragment(request):
+    if is_fragment(request):
         return await _cell_fragment(
             request, tenant, runtime, actor, subject, people, purpose, organisation_id, data, error
         )

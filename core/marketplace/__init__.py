@@ -1,0 +1,1 @@
+"""The public marketplace of home services: taxonomy, offers and their coverage, search."""

@@ -1,0 +1,200 @@
+"""Public search of the marketplace: published offers covering a commune, French full text + trigrams.
+
+Nothing here is personal data: offers are public, and the search runs in the territory's scope
+for anyone. Text is matched two ways, OR-ed: French full-text search over the unaccented title,
+type label and description (``websearch_to_tsquery``: any text is valid syntax), and trigram word
+similarity on the unaccented title, which forgives typos and truncated words (« portage de repa »).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+from core import locale
+from core.db.connection import scoped_connection
+from core.db.scope import tenant_scope
+from core.errors import FieldError, InvalidInput
+from core.marketplace.taxonomy import label_of, taxonomy
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+MAX_QUERY_CHARS = 200
+COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+PROGRAMME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
+UNIT_LABELS = {"hour": "heure", "meal": "repas", "month": "mois", "visit": "passage", "flat": "forfait"}
+"""French name of each price unit."""
+
+
+def departement_of(commune: str) -> str:
+    """The département of an INSEE commune code: 2A/2B for Corsica, 3 characters overseas (97x)."""
+    if commune.startswith("97"):
+        return commune[:3]
+    return commune[:2]
+
+
+def clean_text(text: str) -> str:
+    """The query as searched: control characters dropped (PostgreSQL refuses NUL), spaces
+    collapsed, at most ``MAX_QUERY_CHARS`` characters."""
+    kept = "".join(" " if unicodedata.category(char) in {"Cc", "Cs", "Zl", "Zp"} else char for char in text)
+    return " ".join(kept.split())[:MAX_QUERY_CHARS]
+
+
+@dataclass(frozen=True)
+class OfferHit:
+    """One offer in the results (public information only)."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    service_type: str
+    provider_name: str
+    price_cents: int | None
+    price_unit: str | None
+    lead_time_days: int
+    opening_hours: str | None
+    accepted_programmes: list[str]
+    languages: list[str]
+    score: float
+
+    @property
+    def type_label(self) -> str:
+        return label_of(self.service_type)
+
+    @property
+    def price_text(self) -> str:
+        """« 25,00 € / heure », « 150,00 € (forfait) », or « Prix sur demande »."""
+        if self.price_cents is None:
+            return "Prix sur demande"
+        amount = format_currency(Decimal(self.price_cents) / 100, "EUR", locale=locale.LOCALE)
+        if self.price_unit == "flat":
+            return f"{amount} (forfait)"
+        return f"{amount} / {UNIT_LABELS.get(self.price_unit or '', self.price_unit)}"
+
+    @property
+    def lead_time_text(self) -> str:
+        if self.lead_time_days <= 0:
+            return "Dès aujourd'hui"
+        return f"Sous {self.lead_time_days} jour{'s' if self.lead_time_days > 1 else ''}"
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[OfferHit]
+    total: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def validate(
+    commune: str | None,
+    service_type: str | None,
+    programme: str | None,
+    max_price_cents: int | None,
+    page: int,
+) -> None:
+    """Raise :class:`InvalidInput` naming every field that is wrong."""
+    errors = []
+    if commune is not None and not COMMUNE.match(commune):
+        errors.append(FieldError("commune", "code INSEE de commune à 5 caractères, par exemple 40192"))
+    if service_type is not None and service_type not in taxonomy():
+        errors.append(FieldError("type", "type de service inconnu"))
+    if programme is not None and not PROGRAMME.match(programme):
+        errors.append(FieldError("programme", "programme de financement inconnu"))
+    if max_price_cents is not None and not 0 <= max_price_cents <= 10**9:
+        errors.append(FieldError("prix_max", "prix maximal en euros, positif"))
+    if not 1 <= page <= MAX_PAGE:
+        errors.append(FieldError("page", f"numéro de page entre 1 et {MAX_PAGE}"))
+    if errors:
+        raise InvalidInput("recherche invalide", errors)
+
+
+async def search_offers(
+    tenant_id: uuid.UUID,
+    query: str = "",
+    commune: str | None = None,
+    service_type: str | None = None,
+    programme: str | None = None,
+    max_price_cents: int | None = None,
+    page: int = 1,
+) -> SearchResults:
+    """Published offers of the territory matching the text and filters, best first then cheapest.
+
+    ``commune``: only offers covering it (listed, or its whole département).
+    """
+    validate(commune, service_type, programme, max_price_cents, page)
+    text = clean_text(query)
+    params: list[object] = [
+        commune,
+        departement_of(commune) if commune else None,
+        service_type,
+        programme,
+        max_price_cents,
+    ]
+    score = "0::float8"
+    text_filter = ""
+    if text:
+        params.append(text)
+        score = (
+            "ts_rank(o.search_vector, websearch_to_tsquery('french', parcours_unaccent($6))) "
+            "+ word_similarity(parcours_unaccent(lower($6)), parcours_unaccent(lower(o.title)))"
+        )
+        text_filter = (
+            "AND (o.search_vector @@ websearch_to_tsquery('french', parcours_unaccent($6)) "
+            "OR parcours_unaccent(lower($6)) <% parcours_unaccent(lower(o.title)))"
+        )
+    params += [PAGE_SIZE, (page - 1) * PAGE_SIZE]
+    limit, offset = f"${len(params) - 1}", f"${len(params)}"
+    sql = f"""
+        SELECT o.id, o.title, o.description, o.service_type, org.name AS provider_name,
+               o.price_cents, o.price_unit, o.lead_time_days, o.opening_hours,
+               o.accepted_programmes, o.languages, ({score})::float8 AS score,
+               count(*) OVER () AS total
+        FROM service_offer o
+        JOIN organisation org ON org.tenant_id = o.tenant_id AND org.id = o.provider_organisation_id
+        WHERE o.status = 'published'
+          AND ($1::text IS NULL OR EXISTS (
+                SELECT 1 FROM offer_coverage c
+                WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id
+                  AND (c.commune_insee = $1::text OR c.departement = $2::text)))
+          AND ($3::text IS NULL OR o.service_type = $3::text)
+          AND ($4::text IS NULL OR $4::text = ANY(o.accepted_programmes))
+          AND ($5::int IS NULL OR o.price_cents <= $5::int)
+          {text_filter}
+        ORDER BY score DESC, o.price_cents ASC NULLS LAST, o.title, o.id
+        LIMIT {limit} OFFSET {offset}
+    """
+    async with tenant_scope(tenant_id):
+        rows = await scoped_connection().fetch(sql, *params)
+    hits = [
+        OfferHit(
+            id=row["id"],
+            title=row["title"],
+            description=row["description"],
+            service_type=row["service_type"],
+            provider_name=row["provider_name"],
+            price_cents=row["price_cents"],
+            price_unit=row["price_unit"],
+            lead_time_days=row["lead_time_days"],
+            opening_hours=row["opening_hours"],
+            accepted_programmes=list(row["accepted_programmes"] or []),
+            languages=list(row["languages"] or []),
+            score=row["score"],
+        )
+        for row in rows
+    ]
+    total = rows[0]["total"] if rows else 0
+    if not rows and page > 1:
+        # Past the last page: count what there is, so the page can link back.
+        first = await search_offers(tenant_id, query, commune, service_type, programme, max_price_cents)
+        total = first.total
+    return SearchResults(hits=hits, total=total, page=page)

@@ -1,0 +1,1 @@
+"""Action proposals: their lifecycle, inbox, links for recipients without an account, escalation."""

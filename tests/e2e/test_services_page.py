@@ -1,0 +1,229 @@
+"""« Trouver un service » (``/t/landes/services``) in a real browser, as an anonymous visitor.
+
+Live results through htmx (no page reload, the URL pushed), typo tolerance, the keyboard, a
+200 % zoom, and axe-core on the empty search, with results and with an inline error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Response, expect
+
+from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.test_key_pages import axe_violations, describe
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SEARCH = "/t/landes/services"
+HEADING = "Trouver un service à domicile"
+COMMUNE = "40192"  # Mont-de-Marsan: the demo offers of landes.toml cover it
+
+
+def open_search(page: Page, path: str = SEARCH) -> None:
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1, name=HEADING)).to_be_visible()
+
+
+def results(page: Page) -> Locator:
+    return page.locator("#service-results")
+
+
+def offer_titles(page: Page) -> Locator:
+    return results(page).locator("li.offer h3")
+
+
+def is_htmx_search(response: Response) -> bool:
+    return "/services" in response.url and response.request.headers.get("hx-request") == "true"
+
+
+def search_by_typing(page: Page, q: str, commune: str = "") -> None:
+    """Type as a person would (key by key), waiting for the htmx answer of the last keystroke."""
+    field = page.get_by_label("Que cherchez-vous ?", exact=True)
+    field.fill("")
+    with page.expect_response(is_htmx_search):
+        field.press_sequentially(q)
+    if commune:
+        commune_field = page.get_by_label("Commune (code INSEE)", exact=True)
+        with page.expect_response(
+            lambda r: f"commune={commune}" in r.url and r.request.headers.get("hx-request") == "true"
+        ):
+            commune_field.press_sequentially(commune)
+
+
+def test_typing_updates_the_results_in_place_and_the_url_is_shareable(page: Page) -> None:
+    open_search(page)
+    page.evaluate("window.__sameDocument = true")
+
+    search_by_typing(page, "aide menagere", COMMUNE)  # no accent
+
+    expect(offer_titles(page).filter(has_text=re.compile(r"^Aide ménagère$"))).to_have_count(1)
+    first = results(page).locator("li.offer").first
+    expect(first).to_contain_text("Aide ménagère")
+    expect(first).to_contain_text("€ / heure")  # price
+    expect(first).to_contain_text("Délai")  # lead time
+    expect(page).to_have_url(re.compile(r"[?&]q=aide(\+|%20)menagere(&|$)"))
+    expect(page).to_have_url(re.compile(rf"[?&]commune={COMMUNE}(&|$)"))
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    assert page.locator("header.site-header").count() == 1, "a page inside the page"
+    assert page.locator("#service-results").count() == 1, "results inside the results"
+
+    # a typo is forgiven (trigram similarity on the title)
+    search_by_typing(page, "portage de repa")
+    expect(offer_titles(page).filter(has_text=re.compile(r"^Portage de repas$"))).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"[?&]q=portage(\+|%20)de(\+|%20)repa(&|$)"))
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+
+    # the pushed URL is shareable: opened afresh (no htmx), it shows the same results
+    shared = page.url
+    page.goto(shared)
+    expect(page.get_by_label("Que cherchez-vous ?", exact=True)).to_have_value("portage de repa")
+    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_value(COMMUNE)
+    expect(offer_titles(page).filter(has_text=re.compile(r"^Portage de repas$"))).to_have_count(1)
+
+
+def test_the_search_works_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        open_search(page)
+        page.get_by_label("Que cherchez-vous ?", exact=True).fill("aide menagere")
+        page.get_by_label("Commune (code INSEE)", exact=True).fill(COMMUNE)
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        expect(page).to_have_url(re.compile(rf"q=aide\+menagere.*commune={COMMUNE}"))
+        expect(offer_titles(page).filter(has_text=re.compile(r"^Aide ménagère$"))).to_have_count(1)
+    finally:
+        context.close()
+
+
+def focused_id(page: Page) -> str:
+    return page.evaluate("(document.activeElement?.id || document.activeElement?.tagName) ?? ''")
+
+
+def test_the_keyboard_reaches_the_search_field_the_type_and_then_the_results(page: Page) -> None:
+    """From the top of the page, Tab alone: the search field, the commune, then the type select, in
+    that order; the results follow the form in the document (the reading order after « Rechercher »).
+
+    The offers are not links (there is no offer page): a result is reached by its heading
+    (screen readers' heading navigation), not by Tab; the test checks the first result's heading
+    comes after the form's last control in document order, so keyboard and reading order agree.
+    """
+    open_search(page, f"{SEARCH}?commune={COMMUNE}")
+    page.locator("body").focus()
+    order: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        current = focused_id(page)
+        order.append(current)
+        if current == "search-type":
+            break
+    assert "search-q" in order, f"Tab never reached the search field: {order}"
+    assert order[-1] == "search-type", f"Tab never reached the type select: {order}"
+    assert order.index("search-q") < order.index("search-commune") < order.index("search-type"), order
+    expect(page.get_by_label("Type de service", exact=True)).to_be_focused()
+
+    # choose a type with the keyboard only: the results follow (htmx on change)
+    with page.expect_response(lambda r: "type=" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowDown")
+    for _ in range(3):  # programme, max price, « Rechercher »
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Rechercher", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(results(page).locator("li.offer").first).to_be_visible()
+    first_heading = results(page).get_by_role("heading", level=3).first
+    expect(first_heading).to_be_visible()
+    follows = page.evaluate(
+        """() => {
+            const button = document.querySelector('#service-search button[type=submit]');
+            const heading = document.querySelector('#service-results li.offer h3');
+            return !!(button.compareDocumentPosition(heading) & Node.DOCUMENT_POSITION_FOLLOWING);
+        }"""
+    )
+    assert follows, "the first result is not after the form in document order"
+
+
+@pytest.fixture
+def zoomed_page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A 1280×800 screen at 200 % zoom, emulated as 640×400 CSS pixels at deviceScaleFactor 2.
+
+    Browser zoom makes the CSS pixel bigger: at 200 % a 1280-pixel-wide window is 640 CSS pixels
+    wide, media queries and ``window.innerWidth`` included, and text is rendered with twice the
+    device pixels. A narrow viewport with ``deviceScaleFactor: 2`` is exactly that, where
+    ``document.body.style.zoom`` is not (it scales the body inside an unchanged viewport, media
+    queries do not see it, and ``scrollWidth`` is measured in unzoomed pixels).
+    """
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": 640, "height": 400}, device_scale_factor=2
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def no_horizontal_scroll(page: Page) -> tuple[bool, dict[str, Any]]:
+    sizes = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
+        " wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '')"
+        " + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))})"
+    )
+    return sizes["scroll"] <= sizes["inner"] + 1, sizes
+
+
+def test_at_200_percent_zoom_the_form_and_results_remain_usable(zoomed_page: Page) -> None:
+    page = zoomed_page
+    open_search(page)
+    fits, sizes = no_horizontal_scroll(page)
+    assert fits, f"horizontal scroll on the empty search: {sizes}"
+
+    search_by_typing(page, "aide menagere", COMMUNE)
+    first = results(page).locator("li.offer").first
+    expect(first).to_contain_text("Aide ménagère")
+    first.scroll_into_view_if_needed()
+    expect(first.get_by_role("heading", level=3)).to_be_in_viewport()
+    fits, sizes = no_horizontal_scroll(page)
+    assert fits, f"horizontal scroll with results: {sizes}"
+    for label in ("Que cherchez-vous ?", "Commune (code INSEE)", "Type de service", "Prix maximal (€)"):
+        field = page.get_by_label(label, exact=True)
+        field.scroll_into_view_if_needed()
+        box = field.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 641, (label, box)
+    button = page.get_by_role("button", name="Rechercher", exact=True)
+    button.scroll_into_view_if_needed()
+    expect(button).to_be_in_viewport()
+
+
+def test_the_search_page_has_no_serious_accessibility_violation(audit_page: Page) -> None:
+    page = audit_page
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    open_search(page)
+    found["search, empty"] = axe_violations(page)
+
+    search_by_typing(page, "aide menagere", COMMUNE)
+    expect(offer_titles(page).first).to_be_visible()
+    found["search, with results (htmx)"] = axe_violations(page)
+
+    # a bad commune, typed: the results region says why (htmx, 422)
+    commune = page.get_by_label("Commune (code INSEE)", exact=True)
+    commune.fill("")
+    with page.expect_response(lambda r: "commune=4019x" in r.url and r.status == 422):
+        commune.press_sequentially("4019x")
+    expect(results(page).get_by_role("alert")).to_contain_text("code INSEE")
+    found["search, invalid commune (htmx)"] = axe_violations(page)
+
+    # the same submitted as a whole page: the message is next to the field
+    open_search(page, f"{SEARCH}?commune=4019x")
+    error = page.locator("#search-commune-error")
+    expect(error).to_contain_text("code INSEE")
+    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_attribute("aria-invalid", "true")
+    found["search, invalid commune (inline error)"] = axe_violations(page)
+
+    found = {where: violations for where, violations in found.items() if violations}
+    assert not found, "\n".join(f"{where}:\n{describe(v)}" for where, v in found.items())
