@@ -52,6 +52,11 @@ person_app = typer.Typer(
 app.add_typer(person_app, name="person")
 keys_app = typer.Typer(help="Clés de chiffrement des données des personnes.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+offers_app = typer.Typer(
+    help="Offres de la place de marché : export (HSDS 3.0, data·inclusion) et import (HSDS, CSV).",
+    no_args_is_help=True,
+)
+app.add_typer(offers_app, name="offers")
 
 console = Console()
 errors = Console(stderr=True)
@@ -258,13 +263,31 @@ def api_client_create(
     tenant: Annotated[str, typer.Option("--tenant", help="Territoire du client.")],
     name: Annotated[str, typer.Option("--name", help="Nom du partenaire.")],
     scope: Annotated[list[str], typer.Option("--scope", help="Portée (répétable), ex. events:write.")],
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            "--organisation",
+            help="Identifiant (UUID) de l'organisme pour lequel le client agit (système d'un financeur : "
+            "portées funding:read, funding:decide).",
+        ),
+    ] = None,
 ) -> None:
     """Créer un client OAuth2 ; affiche {"client_id","client_secret"} (le secret n'est montré qu'une fois)."""
+    import uuid
+
     from core.access.service import create_client
+
+    organisation_id = None
+    if organisation:
+        try:
+            organisation_id = uuid.UUID(organisation)
+        except ValueError:
+            typer.echo(f"organisme invalide : {organisation!r} (UUID attendu)", err=True)
+            raise typer.Exit(2) from None
 
     async def create() -> Any:
         record = await _tenant_or_exit(tenant)
-        return await create_client(record.id, name, scope)
+        return await create_client(record.id, name, scope, organisation_id)
 
     with open_database(get_settings()):
         new = _run(create())
@@ -656,6 +679,190 @@ def keys_rotate(
     summary.add_row("Reprise d'une rotation interrompue", "oui" if report.resumed else "non")
     console.print(summary)
     console.print("[green]Clé du territoire renouvelée.[/]", highlight=False)
+
+
+def _offers_fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _offers_run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one step of an ``offers`` command (its own loop: the pool is closed after); a refusal exits 2."""
+    from core.db.engine import DB
+
+    async def closing() -> T:
+        try:
+            return await coroutine
+        finally:
+            await DB.close_pool()
+
+    try:
+        return asyncio.run(closing())
+    except DomainError as error:
+        details = "".join(f"\n  - {e.field} : {e.message}" for e in error.errors)
+        raise _offers_fail(error.detail + details) from error
+
+
+@offers_app.command("export")
+def offers_export(
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire dont exporter les offres publiées.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="hsds (HSDS 3.0, Open Referral) ou data-inclusion.")
+    ] = "hsds",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Fichier à écrire (défaut : parcours-<territoire>-<format>-AAAA-MM-JJ.json) ; - : sortie.",
+        ),
+    ] = None,
+) -> None:
+    """Exporter les offres publiées d'un territoire (fichier JSON validé selon le schéma du format).
+
+    Seules les offres publiées sont exportées, sans coordonnées ni donnée personnelle (ce que montre
+    la recherche publique). Code de sortie : 0 exporté, 2 territoire inconnu ou format invalide.
+    """
+    import sys
+
+    from core.locale import paris_day
+    from core.marketplace import datainclusion, hsds
+
+    if fmt not in ("hsds", "data-inclusion"):
+        raise _offers_fail("--format vaut hsds ou data-inclusion")
+    settings = get_settings()
+
+    async def export() -> tuple[Any, Any]:
+        record = await _tenant_or_exit(tenant)
+        if fmt == "hsds":
+            return record, await hsds.export_hsds(record, settings.base_url)
+        return record, await datainclusion.export_datainclusion(record, settings.base_url)
+
+    with console.status("Export des offres…"), open_database(settings):
+        record, document = _offers_run(export())
+    content = hsds.dumps(document)
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(content + b"\n")
+        sys.stdout.buffer.flush()
+        return
+    if output is None:
+        kind = "hsds-3.0" if fmt == "hsds" else "data-inclusion"
+        day = paris_day(_runtime(settings).clock()).isoformat()
+        output = Path(f"parcours-{record.slug}-{kind}-{day}.json")
+    try:
+        output.write_bytes(content + b"\n")
+    except OSError as error:
+        raise _offers_fail(f"impossible d'écrire {output} : {error.strerror or error}") from error
+    if fmt == "hsds":
+        organisations, services = len(document), sum(len(o["services"]) for o in document)
+    else:
+        organisations, services = len(document["structures"]), len(document["services"])
+    summary = Table(title=f"Export des offres — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    summary.add_row("Format", "HSDS 3.0" if fmt == "hsds" else "data·inclusion 1.0")
+    summary.add_row("Structures", str(organisations))
+    summary.add_row("Offres publiées", str(services))
+    summary.add_row("Fichier", f"{output} ({len(content)} octets)")
+    console.print(summary)
+    console.print("[green]Export terminé[/], valide selon le schéma du format.", highlight=False)
+
+
+@offers_app.command("import")
+def offers_import(
+    file: Annotated[Path, typer.Argument(help="Paquet HSDS 3.0 (JSON) ou fichier CSV d'offres.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Territoire dans lequel importer.")],
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            help="Structure (identifiant ou SIRET) : obligatoire pour un CSV ; pour un paquet HSDS, "
+            "n'importer que ses offres.",
+        ),
+    ] = None,
+) -> None:
+    """Importer des offres : un paquet HSDS 3.0 (structures déjà inscrites à l'annuaire) ou un CSV.
+
+    Tout ou rien : si une offre est refusée, rien n'est écrit et chaque problème est listé (ligne du
+    CSV ou chemin JSON). Réimporter le même fichier met à jour les offres, sans doublon. Code de
+    sortie : 0 importé, 1 fichier refusé (rien n'est écrit), 2 erreur d'usage ou de fichier illisible.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.marketplace.exchange import (
+        MAX_IMPORT_BYTES,
+        Importer,
+        ImportReport,
+        detect_format,
+        find_provider,
+    )
+
+    try:
+        size = file.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            limit = MAX_IMPORT_BYTES // (1024 * 1024)
+            raise _offers_fail(f"{file} : fichier trop volumineux ({limit} Mo au plus)")
+        data = file.read_bytes()
+    except OSError as error:
+        raise _offers_fail(f"impossible de lire {file} : {error.strerror or error}") from error
+    fmt = detect_format(data)
+    if fmt == "csv" and provider is None:
+        raise _offers_fail("un fichier CSV décrit les offres d'une structure : indiquez-la avec --provider")
+    settings = get_settings()
+    runtime = _runtime(settings)
+
+    with (
+        open_database(settings),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("Vérification", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, description="Écriture", completed=done, total=total)
+
+        async def run_import() -> ImportReport:
+            from core.marketplace import csv_import, hsds
+
+            record = await _tenant_or_exit(tenant)
+            provider_id = await find_provider(record.id, provider) if provider else None
+            if fmt == "hsds":
+                importer = Importer(record.id, provider_id, _operator())
+                return await hsds.import_package(runtime, importer, data, on_progress=on_progress)
+            importer = Importer(record.id, None, _operator())
+            return await csv_import.import_csv(
+                runtime, importer, data, provider_id=provider_id, on_progress=on_progress
+            )
+
+        outcome = _offers_run(run_import())
+
+    summary = Table(title=f"Import des offres — {tenant}", show_header=False)
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    summary.add_row("Format", outcome.format_label)
+    summary.add_row("Offres lues", str(outcome.total))
+    summary.add_row("Créées", str(outcome.created))
+    summary.add_row("Mises à jour", str(outcome.updated))
+    summary.add_row("Inchangées", str(outcome.unchanged))
+    summary.add_row("Problèmes", str(len(outcome.problems) + outcome.hidden_problems))
+    summary.add_row("Écrit", "oui" if outcome.written else "non")
+    console.print(summary)
+    if outcome.ok:
+        console.print("[green]Import terminé.[/]")
+        return
+    table = Table("où", "champ", "problème", title="Problèmes (rien n'a été importé)")
+    for problem in outcome.problems:
+        table.add_row(problem.where, problem.field, problem.message)
+    errors.print(table)
+    if outcome.hidden_problems:
+        errors.print(f"… et {outcome.hidden_problems} autre(s) problème(s).", highlight=False)
+    errors.print("[bold red]Rien n'a été importé[/] : corrigez le fichier et relancez.", highlight=False)
+    raise typer.Exit(1)
 
 
 @demo_app.command("seed")

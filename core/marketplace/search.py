@@ -45,6 +45,13 @@ def clean_text(text: str) -> str:
     return " ".join(kept.split())[:MAX_QUERY_CHARS]
 
 
+def lead_time_text(days: int) -> str:
+    """« Dès aujourd'hui », « Sous 1 jour », « Sous 3 jours »."""
+    if days <= 0:
+        return "Dès aujourd'hui"
+    return f"Sous {days} jour{'s' if days > 1 else ''}"
+
+
 @dataclass(frozen=True)
 class OfferHit:
     """One offer in the results (public information only)."""
@@ -78,9 +85,7 @@ class OfferHit:
 
     @property
     def lead_time_text(self) -> str:
-        if self.lead_time_days <= 0:
-            return "Dès aujourd'hui"
-        return f"Sous {self.lead_time_days} jour{'s' if self.lead_time_days > 1 else ''}"
+        return lead_time_text(self.lead_time_days)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,88 @@ def validate(
         raise InvalidInput("recherche invalide", errors)
 
 
+def build_search(
+    query: str = "",
+    commune: str | None = None,
+    service_type: str | None = None,
+    programme: str | None = None,
+    max_price_cents: int | None = None,
+    page: int = 1,
+) -> tuple[str, list[object]]:
+    """The SQL of one search and its parameters, after :func:`validate` (:class:`InvalidInput`).
+
+    Run in the territory's scope (row-level security picks the tenant). Each row is one offer of
+    the page, with ``score`` and ``total`` (the count of all matches, every page). The benchmark
+    runs this very statement from a bare handler (``bench/marketplace_search.py``).
+
+    The statement holds only the filters given (no ``$n IS NULL OR …``): the commune becomes a
+    semi-join the planner can start from, and no cached generic plan has to serve every shape.
+    Under row-level security the text operators (``@@``, ``<%``) cannot use their indexes (they are
+    not leakproof), so the text is matched last: behind a fence (``OFFSET 0``) when other filters
+    narrow the offers first. Matches are counted and sorted on narrow rows; the page's 20 rows
+    alone are then read in full (see docs/performance.md, « Marketplace search »).
+    """
+    validate(commune, service_type, programme, max_price_cents, page)
+    text = clean_text(query)
+    params: list[object] = []
+
+    def param(value: object) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    filters = ["o.status = 'published'"]
+    if commune:
+        listed, whole = param(commune), param(departement_of(commune))
+        filters.append(
+            "EXISTS (SELECT 1 FROM offer_coverage c WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id "
+            f"AND (c.commune_insee = {listed}::text OR c.departement = {whole}::text))"
+        )
+    if service_type:
+        filters.append(f"o.service_type = {param(service_type)}::text")
+    if programme:
+        filters.append(f"{param(programme)}::text = ANY(o.accepted_programmes)")
+    if max_price_cents is not None:
+        filters.append(f"o.price_cents <= {param(max_price_cents)}::int")
+    where = " AND ".join(filters)
+    columns = "o.id, {score} AS score, o.price_cents, o.title"
+    if text:
+        typed = param(text)
+        # Sub-selects: computed once per search even when a cached generic plan cannot fold them.
+        words = f"(SELECT websearch_to_tsquery('french', parcours_unaccent({typed})))"
+        typed_key, title_key = (
+            f"(SELECT parcours_unaccent(lower({typed})))",
+            "parcours_unaccent(lower(o.title))",
+        )
+        score = f"(ts_rank(o.search_vector, {words}) + word_similarity({typed_key}, {title_key}))::float8"
+        matches = f"(o.search_vector @@ {words} OR {typed_key} <% {title_key})"
+        if len(filters) > 1:  # the other filters first: OFFSET 0 keeps the text filter out of that scan
+            narrowed = (
+                f"SELECT o.id, o.search_vector, o.title, o.price_cents FROM service_offer o WHERE {where}"
+            )
+            hits = f"SELECT {columns.format(score=score)} FROM ({narrowed} OFFSET 0) o WHERE {matches}"
+        else:
+            hits = f"SELECT {columns.format(score=score)} FROM service_offer o WHERE {where} AND {matches}"
+    else:
+        hits = f"SELECT {columns.format(score='0::float8')} FROM service_offer o WHERE {where}"
+    limit, offset = param(PAGE_SIZE), param((page - 1) * PAGE_SIZE)
+    sql = f"""
+        WITH hits AS ({hits}),
+        page AS (
+            SELECT id, score, count(*) OVER () AS total FROM hits
+            ORDER BY score DESC, price_cents ASC NULLS LAST, title, id
+            LIMIT {limit} OFFSET {offset}
+        )
+        SELECT o.id, o.title, o.description, o.service_type, org.name AS provider_name,
+               o.price_cents, o.price_unit, o.lead_time_days, o.opening_hours,
+               o.accepted_programmes, o.languages, page.score, page.total
+        FROM page
+        JOIN service_offer o ON o.id = page.id
+        JOIN organisation org ON org.tenant_id = o.tenant_id AND org.id = o.provider_organisation_id
+        ORDER BY page.score DESC, o.price_cents ASC NULLS LAST, o.title, o.id
+    """
+    return sql, params
+
+
 async def search_offers(
     tenant_id: uuid.UUID,
     query: str = "",
@@ -131,48 +218,7 @@ async def search_offers(
 
     ``commune``: only offers covering it (listed, or its whole département).
     """
-    validate(commune, service_type, programme, max_price_cents, page)
-    text = clean_text(query)
-    params: list[object] = [
-        commune,
-        departement_of(commune) if commune else None,
-        service_type,
-        programme,
-        max_price_cents,
-    ]
-    score = "0::float8"
-    text_filter = ""
-    if text:
-        params.append(text)
-        score = (
-            "ts_rank(o.search_vector, websearch_to_tsquery('french', parcours_unaccent($6))) "
-            "+ word_similarity(parcours_unaccent(lower($6)), parcours_unaccent(lower(o.title)))"
-        )
-        text_filter = (
-            "AND (o.search_vector @@ websearch_to_tsquery('french', parcours_unaccent($6)) "
-            "OR parcours_unaccent(lower($6)) <% parcours_unaccent(lower(o.title)))"
-        )
-    params += [PAGE_SIZE, (page - 1) * PAGE_SIZE]
-    limit, offset = f"${len(params) - 1}", f"${len(params)}"
-    sql = f"""
-        SELECT o.id, o.title, o.description, o.service_type, org.name AS provider_name,
-               o.price_cents, o.price_unit, o.lead_time_days, o.opening_hours,
-               o.accepted_programmes, o.languages, ({score})::float8 AS score,
-               count(*) OVER () AS total
-        FROM service_offer o
-        JOIN organisation org ON org.tenant_id = o.tenant_id AND org.id = o.provider_organisation_id
-        WHERE o.status = 'published'
-          AND ($1::text IS NULL OR EXISTS (
-                SELECT 1 FROM offer_coverage c
-                WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id
-                  AND (c.commune_insee = $1::text OR c.departement = $2::text)))
-          AND ($3::text IS NULL OR o.service_type = $3::text)
-          AND ($4::text IS NULL OR $4::text = ANY(o.accepted_programmes))
-          AND ($5::int IS NULL OR o.price_cents <= $5::int)
-          {text_filter}
-        ORDER BY score DESC, o.price_cents ASC NULLS LAST, o.title, o.id
-        LIMIT {limit} OFFSET {offset}
-    """
+    sql, params = build_search(query, commune, service_type, programme, max_price_cents, page)
     async with tenant_scope(tenant_id):
         rows = await scoped_connection().fetch(sql, *params)
     hits = [

@@ -11,6 +11,19 @@ TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
 
 
 @dataclass(frozen=True)
+class DataInclusionMapping:
+    """How a service type is exported in the data·inclusion ``services`` schema (vocabulary codes)."""
+
+    type: str
+    """One ``types-de-services`` value."""
+    thematiques: tuple[str, ...]
+    publics: tuple[str, ...]
+    modes_accueil: tuple[str, ...]
+    checked: bool
+    """The values were checked against the vendored vocabularies (``schemas/data-inclusion-1.0``)."""
+
+
+@dataclass(frozen=True)
 class ServiceType:
     """One kind of service a provider offers."""
 
@@ -19,8 +32,29 @@ class ServiceType:
     description: str
     action_service_types: tuple[str, ...]
     """The routing catalogue's ``service_type`` codes this type serves."""
-    thematiques: tuple[str, ...]
-    """data·inclusion ``thematiques`` codes (best effort, for the export)."""
+    datainclusion: DataInclusionMapping
+    """Its data·inclusion ``type``, ``thematiques``, ``publics`` and ``modes_accueil``."""
+
+    @property
+    def thematiques(self) -> tuple[str, ...]:
+        """data·inclusion ``thematiques`` codes."""
+        return self.datainclusion.thematiques
+
+
+def _datainclusion(table: dict[str, object]) -> DataInclusionMapping:
+    def codes(name: str) -> tuple[str, ...]:
+        value = table[name]
+        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+            raise ValueError(f"datainclusion.{name} must be a list of codes")
+        return tuple(value)
+
+    return DataInclusionMapping(
+        type=str(table["type"]),
+        thematiques=codes("thematiques"),
+        publics=codes("publics"),
+        modes_accueil=codes("modes_accueil"),
+        checked=table.get("checked") is True,
+    )
 
 
 def load_taxonomy(path: Path = TAXONOMY_FILE) -> tuple[ServiceType, ...]:
@@ -33,7 +67,7 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> tuple[ServiceType, ...]:
             label=item["label"],
             description=item["description"],
             action_service_types=tuple(item["action_service_types"]),
-            thematiques=tuple(item["thematiques"]),
+            datainclusion=_datainclusion(item["datainclusion"]),
         )
         for item in data["service_types"]
     )

@@ -5,6 +5,11 @@ service and render. Forms answer htmx with the form alone (inline errors, 422) a
 browsers with the whole page; a success sends both to the list (``forms.done``) with a notice.
 The « Publier » / « Mettre en pause » buttons answer htmx with the list alone. Another
 organisation's offer is « introuvable » (404). Responses carry ``Cache-Control: no-store``.
+
+« Importer des offres » uploads a CSV or an HSDS 3.0 package of the organisation's offers
+(``core.marketplace.exchange``: all or nothing); the page shows the report, every refused line or
+JSON path inline (422). Territory admins import HSDS packages for any provider of the territory
+at ``/t/{slug}/admin/offres/import``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import uuid
 from typing import Any
 
 from litestar import get, post
-from litestar.datastructures import CacheControlHeader, FormMultiDict
+from litestar.datastructures import CacheControlHeader, FormMultiDict, UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
@@ -21,6 +26,15 @@ from litestar.response import Redirect, Template
 
 from core.access.policy import Actor, Permission
 from core.errors import Conflict, FieldError, InvalidInput
+from core.marketplace.csv_import import ALIASES, COLUMNS, REQUIRED
+from core.marketplace.exchange import (
+    MAX_IMPORT_BYTES,
+    ImportReport,
+    detect_format,
+    file_problem,
+    import_offers,
+    importer_for,
+)
 from core.marketplace.offers import (
     STATUS_LABELS,
     Offer,
@@ -42,6 +56,7 @@ from web.pages.forms import done, field_errors, form_text, is_fragment
 from web.pages.nav import navigation
 
 OFFERS = requires(Permission.OFFERS).opt()
+ADMIN = requires(Permission.TENANT_ADMIN).opt()
 NO_STORE = CacheControlHeader(no_store=True)
 FORM_ID = "offer-form"
 LIST_ID = "offer-list"
@@ -66,6 +81,9 @@ NOTICES = {
     "paused": "L'offre est en pause : elle n'apparaît plus dans la recherche.",
 }
 MOVE_BUTTONS = {"published": "Publier", "paused": "Mettre en pause"}
+IMPORT_ID = "offer-import"
+IMPORT_FIELD = "fichier"
+IMPORT_BODY_LIMIT = MAX_IMPORT_BYTES + 256 * 1024
 
 
 def _list_url(tenant: TenantRecord, notice: str = "") -> str:
@@ -298,6 +316,121 @@ async def offer_status_submit(
     return done(request, _list_url(tenant, status))
 
 
+def _import_url(tenant: TenantRecord, admin: bool) -> str:
+    return f"/t/{tenant.slug}/admin/offres/import" if admin else f"/t/{tenant.slug}/prestataire/import"
+
+
+async def _import_page(
+    request: HTMXRequest,
+    tenant: TenantRecord,
+    *,
+    admin: bool,
+    report: ImportReport | None = None,
+) -> Template:
+    """The import form, with the report of the last upload (422 when it was refused)."""
+    aliases: dict[str, list[str]] = {}
+    for alias, column in ALIASES.items():
+        aliases.setdefault(column, []).append(alias)
+    context: dict[str, Any] = {
+        "tenant": tenant,
+        "admin": admin,
+        "action": _import_url(tenant, admin),
+        "back": f"/t/{tenant.slug}/admin/" if admin else _list_url(tenant),
+        "report": report,
+        "import_id": IMPORT_ID,
+        "field": IMPORT_FIELD,
+        "limit_mb": MAX_IMPORT_BYTES // (1024 * 1024),
+        "columns": [(name, aliases.get(name, []), name in REQUIRED) for name in COLUMNS],
+        "units": list(UNIT_LABELS.items()),
+        "service_types": [(item.code, item.label) for item in taxonomy().values()],
+        **await navigation(request, tenant),
+    }
+    status = 422 if report is not None and not report.ok else 200
+    if is_fragment(request) and request.htmx.target == IMPORT_ID:
+        return Template("provider/_import.html", context=context, status_code=status)
+    return Template("provider/import.html", context=context, status_code=status)
+
+
+async def _uploaded(request: HTMXRequest) -> bytes | None:
+    """The uploaded file's bytes (at most one byte past the limit); None when no file was sent."""
+    upload = (await request.form()).get(IMPORT_FIELD)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    try:
+        return await upload.read(MAX_IMPORT_BYTES + 1)
+    finally:
+        await upload.close()
+
+
+async def _run_import(
+    request: HTMXRequest, tenant: TenantRecord, actor: Actor, runtime: Runtime, *, admin: bool
+) -> Template:
+    importer = importer_for(actor, any_provider=admin)
+    data = await _uploaded(request)
+    if data is None:
+        report = ImportReport("csv").refuse([file_problem("choisissez un fichier CSV ou JSON (HSDS)")])
+    elif admin and detect_format(data) != "hsds":
+        report = ImportReport("csv").refuse(
+            [
+                file_problem(
+                    "ici, seuls les paquets HSDS 3.0 (JSON) s'importent : un fichier CSV décrit les offres "
+                    "d'une seule structure, que son personnel importe depuis « Mes offres »"
+                )
+            ]
+        )
+    else:
+        report = await import_offers(runtime, importer, data)
+    return await _import_page(request, tenant, admin=admin, report=report)
+
+
+@get("/t/{slug:str}/prestataire/import", opt=OFFERS, include_in_schema=False, cache_control=NO_STORE)
+async def import_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+    """« Importer des offres »: a CSV or an HSDS 3.0 package of the organisation's offers."""
+    return await _import_page(request, tenant, admin=False)
+
+
+@post(
+    "/t/{slug:str}/prestataire/import",
+    opt=OFFERS,
+    request_max_body_size=IMPORT_BODY_LIMIT,
+    include_in_schema=False,
+    status_code=200,
+    cache_control=NO_STORE,
+)
+async def import_submit(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
+    runtime: NamedDependency[Runtime],
+) -> Template:
+    """Import the uploaded file: the report, or every refused line (422, nothing written)."""
+    return await _run_import(request, tenant, actor, runtime, admin=False)
+
+
+@get("/t/{slug:str}/admin/offres/import", opt=ADMIN, include_in_schema=False, cache_control=NO_STORE)
+async def admin_import_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+    """A territory admin's import of an HSDS 3.0 package, for any provider of the territory."""
+    return await _import_page(request, tenant, admin=True)
+
+
+@post(
+    "/t/{slug:str}/admin/offres/import",
+    opt=ADMIN,
+    request_max_body_size=IMPORT_BODY_LIMIT,
+    include_in_schema=False,
+    status_code=200,
+    cache_control=NO_STORE,
+)
+async def admin_import_submit(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
+    runtime: NamedDependency[Runtime],
+) -> Template:
+    """Import the uploaded HSDS package (its organisations must be providers of the territory)."""
+    return await _run_import(request, tenant, actor, runtime, admin=True)
+
+
 PROVIDER_PAGES: list[Any] = [
     offers_page,
     new_offer_page,
@@ -305,4 +438,8 @@ PROVIDER_PAGES: list[Any] = [
     edit_offer_page,
     edit_offer_submit,
     offer_status_submit,
+    import_page,
+    import_submit,
+    admin_import_page,
+    admin_import_submit,
 ]

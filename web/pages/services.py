@@ -2,29 +2,44 @@
 
 A GET form (shareable URLs, works without JavaScript); with htmx, typing or changing a filter
 replaces only the results (``#service-results``) and pushes the URL. A bad filter (a commune that
-is not an INSEE code…) answers 422 with the message beside the field, never a 500.
+is not an INSEE code…) answers 422 with the message beside the field, never a 500; with htmx the
+fields' messages are swapped out of band and ``services-search.js`` marks the fields invalid.
+
+``/t/{slug}/services/offres/{id}``: the public page of one published offer (404 for any other).
+Result cards link to it with ``?retour=`` (the search's query string); the page rebuilds the
+« Retour aux résultats » link from the known search parameters only, always under this
+territory's search path, so ``retour`` can never send anyone elsewhere.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
-from core.errors import FieldError, InvalidInput
+from core.access.policy import Actor, Permission, decide
+from core.errors import FieldError, InvalidInput, NotFound
+from core.marketplace.public import PublicOffer, public_offer
 from core.marketplace.search import SearchResults, search_offers
 from core.marketplace.taxonomy import taxonomy
+from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
-from web.authz import PUBLIC
+from web.authz import PUBLIC, RoleChoiceRequired, actor_for, current_session
+from web.money import format_euros
 from web.pages.nav import navigation
 
 RESULTS_ID = "service-results"
+MAX_RETURN_CHARS = 600
+"""Longest ``retour`` read: the search's own query string is far shorter."""
+FIELD_MESSAGES = ("commune", "type", "programme", "prix_max")
+"""Fields whose message (hint or error) an htmx answer swaps out of band."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,11 @@ class ServiceQuery:
         values.update(changes)
         kept = {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
         return "?" + urlencode(kept) if kept else ""
+
+    def return_param(self) -> str:
+        """``?retour=…`` for a link to an offer, so its page can link back to these results."""
+        params = self.params()
+        return "?" + urlencode({"retour": params[1:]}) if params else ""
 
     def search_arguments(self) -> dict[str, Any]:
         """Keyword arguments of :func:`search_offers`; raises :class:`InvalidInput` on bad input."""
@@ -93,6 +113,19 @@ def parse_query(
     )
 
 
+def query_from_return(retour: str | None) -> ServiceQuery:
+    """The search a ``retour`` query string names; anything else in it is ignored."""
+    values = parse_qs((retour or "")[:MAX_RETURN_CHARS], max_num_fields=20)
+
+    def first(name: str) -> str | None:
+        found = values.get(name)
+        return found[0] if found else None
+
+    return parse_query(
+        first("q"), first("commune"), first("type"), first("programme"), first("prix_max"), first("page")
+    )
+
+
 async def run_search(tenant: TenantRecord, query: ServiceQuery) -> SearchResults:
     return await search_offers(tenant.id, **query.search_arguments())
 
@@ -125,12 +158,128 @@ async def services_page(
         "errors": errors,
         "service_types": list(taxonomy().values()),
         "results_id": RESULTS_ID,
+        "field_messages": FIELD_MESSAGES,
     }
     status = 422 if errors else 200
     if request.htmx and request.htmx.target == RESULTS_ID:
+        # The fields' messages too, out of band: the form stays as typed, only its notes change.
+        context["oob"] = True
         return Template("services/_results.html", context=context, status_code=status)
     context.update(await navigation(request, tenant))
     return Template("services/search.html", context=context, status_code=status)
 
 
-SERVICES_PAGES = [services_page]
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value and len(value) <= 36 else None
+    except ValueError:
+        return None
+
+
+async def _viewer(request: HTMXRequest, tenant: TenantRecord) -> tuple[bool, Actor | None]:
+    """Whether someone is signed in, and their role in this territory if they have one chosen
+    (the page is public: nobody is sent to choose)."""
+    session = await current_session(request)
+    if session is None:
+        return False, None
+    try:
+        return True, await actor_for(session, tenant, request.url.path)
+    except RoleChoiceRequired:
+        return True, None
+
+
+def price_text(offer: PublicOffer) -> str:
+    """« 25,00 € / heure », « 150,00 € (forfait) », or « Prix sur demande »."""
+    if offer.price_cents is None:
+        return "Prix sur demande"
+    amount = f"{format_euros(offer.price_cents)}\u00a0€"
+    if offer.price_unit == "flat":
+        return f"{amount} (forfait)"
+    return f"{amount} / {offer.unit_label}"
+
+
+def order_link(
+    tenant: TenantRecord,
+    offer_id: uuid.UUID,
+    signed_in: bool,
+    viewer: Actor | None,
+    personne: str | None,
+    action: str | None,
+) -> dict[str, str]:
+    """How this viewer may order: ``href`` of « Commander » (the order page, for the person named),
+    or what to do first (sign in, choose a role, open the person's file); empty for someone whose
+    role does not order (the order page's own policy, asked of :func:`decide`)."""
+    path = f"/t/{tenant.slug}/services/offres/{offer_id}"
+    if not signed_in:
+        return {"login": f"/t/{tenant.slug}/login?next={quote(path)}"}
+    if viewer is None:
+        return {"choose": f"/t/{tenant.slug}/compte/choisir?next={quote(path)}"}
+    if not decide(viewer, Permission.PROPOSALS, tenant.id).allowed:
+        return {}
+    person_id = _uuid(personne)
+    if person_id is None:
+        hint = "Pour commander, ouvrez cette offre depuis le dossier ou les actions de la personne."
+        people = decide(viewer, Permission.PERSON_FILES, tenant.id).allowed
+        return {"hint": hint, "people": f"/t/{tenant.slug}/personnes" if people else ""}
+    params = {"personne": str(person_id)}
+    proposal_id = _uuid(action)
+    if proposal_id is not None:
+        params["action"] = str(proposal_id)
+    return {"href": f"{path}/commander?{urlencode(params)}"}
+
+
+def offer_json_ld(offer: PublicOffer, url: str) -> dict[str, Any]:
+    """schema.org ``Service`` of the offer (public facts only)."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Service",
+        "name": offer.title,
+        "serviceType": offer.type_label,
+        "url": url,
+        "provider": {"@type": "Organization", "name": offer.provider_name},
+        "areaServed": [
+            {"@type": "AdministrativeArea", "identifier": code}
+            for code in (*offer.communes, *offer.departements)
+        ],
+    }
+    if offer.description:
+        data["description"] = offer.description
+    if offer.price_cents is not None:
+        data["offers"] = {
+            "@type": "Offer",
+            "price": f"{offer.price_cents // 100}.{offer.price_cents % 100:02d}",
+            "priceCurrency": "EUR",
+        }
+    return data
+
+
+@get("/t/{slug:str}/services/offres/{offer_id:str}", opt=PUBLIC.opt(), include_in_schema=False)
+async def offer_page(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    runtime: NamedDependency[Runtime],
+    offer_id: FromPath[str],
+    retour: FromQuery[str | None] = None,
+    personne: FromQuery[str | None] = None,
+    action: FromQuery[str | None] = None,
+) -> Template:
+    """The public page of one published offer; « introuvable » (404) for anything else."""
+    found = _uuid(offer_id)
+    offer = await public_offer(tenant.id, found) if found is not None else None
+    if offer is None:
+        raise NotFound("offre introuvable : elle n'existe pas ou n'est pas publiée")
+    base = f"/t/{tenant.slug}/services"
+    signed_in, viewer = await _viewer(request, tenant)
+    context: dict[str, Any] = {
+        "tenant": tenant,
+        "offer": offer,
+        "price_text": price_text(offer),
+        "back_href": base + query_from_return(retour).params(),
+        "order": order_link(tenant, offer.id, signed_in, viewer, personne, action),
+        "json_ld": offer_json_ld(offer, f"{runtime.settings.base_url}{base}/offres/{offer.id}"),
+        **await navigation(request, tenant),
+    }
+    return Template("services/offer.html", context=context)
+
+
+SERVICES_PAGES = [services_page, offer_page]
