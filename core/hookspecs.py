@@ -18,6 +18,7 @@ import pluggy
 if TYPE_CHECKING:
     from core.events.catalogue import ActionTypeSpec, EventTypeSpec
     from core.events.model import EventView, ProposedAction, RoutingContext
+    from core.funders import BaseFunder
 
 hookspec = pluggy.HookspecMarker("parcours")
 
@@ -69,4 +70,22 @@ def action_types() -> list[ActionTypeSpec] | Any:
     Returns a list of :class:`core.events.catalogue.ActionTypeSpec` (code, French label, and the
     marketplace service type that delivers it, if any). Proposals whose ``action_type`` is in
     neither catalogue are still stored; pages then show the raw code. Not firstresult.
+    """
+
+
+@hookspec
+def funders() -> list[type[BaseFunder]] | Any:
+    """Declare funders and their programmes for the single window of funding.
+
+    Called when a territory's funders are loaded (eligibility, funding requests, the funder console,
+    the public simulator), for the plugins that territory enabled. Receives nothing. Returns a list
+    of :class:`core.funders.BaseFunder` subclasses — classes, not instances: the core instantiates
+    each one for the territory with that territory's values of the programmes' parameters (ceilings,
+    rates, delays), so a territory tunes them without code. Each class names its ``identifier``
+    (conventionally the plugin name after ``funders.``), a French ``verbose_name`` and its
+    ``programmes`` (:class:`core.funders.Programme`: eligibility rules with the sentence each one
+    explains, parameters with the source and date of their defaults, required documents, marketplace
+    service types covered, data categories needed — never medical — and references). A programme
+    code must be unique across the platform; a second class declaring a known code is ignored.
+    Not firstresult: every plugin's funders are added.
     """

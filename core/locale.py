@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
 LOCALE = "fr_FR"
 TIME_ZONE = ZoneInfo("Europe/Paris")
@@ -25,6 +26,11 @@ def when(instant: dt.datetime) -> str:
 def day(value: dt.date) -> str:
     """« 14 février 1942 »."""
     return format_date(value, "d MMMM y", locale=LOCALE)
+
+
+def money(cents: int, currency: str = "EUR") -> str:
+    """« 1 450,00 € » (cents to a French amount with its currency)."""
+    return str(format_currency(Decimal(cents) / 100, currency or "EUR", locale=LOCALE))
 
 
 def size(n_bytes: int) -> str:

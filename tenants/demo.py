@@ -16,8 +16,10 @@ from core.db.scope import tenant_scope
 from core.events.catalogue import tenant_catalogue
 from core.events.intake import receive_event
 from core.events.schemas import EventIn
+from core.identity.directory import list_organisations
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord, get_tenant, set_enabled_plugins
+from tenants.demo_funders import seed_funders
 from tenants.demo_identities import DemoLogin, seed_identities
 from tenants.demo_offers import seed_offers
 from tenants.demo_records import seed_records
@@ -60,12 +62,7 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
         )
     else:
         await set_enabled_plugins(tenant.slug, check_plugins(runtime.plugins, meta["plugins"]))
-    clients = []
-    for client in spec.get("api_clients", []):
-        await register_known_client(
-            tenant.id, client["client_id"], client["name"], client["secret"], client["scopes"]
-        )
-        clients.append({"client_id": client["client_id"], "client_secret": client["secret"]})
+    clients: list[dict[str, str]] = []
     report = SeedReport(tenant, created, clients, events_created=0)
     now = runtime.clock()
     for item in spec.get("events", []):
@@ -96,8 +93,22 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
         report.events_created += received.created
     await mark_demo_people(tenant)
     report.logins = await seed_identities(runtime, tenant, spec)
+    # After the organisations: a client may act for one (``organisation = "key"``, a funder's system).
+    organisations = {o.name: o.id for o in await list_organisations(tenant.id)}
+    keys = {item["key"]: organisations.get(item["name"]) for item in spec.get("organisations", [])}
+    for client in spec.get("api_clients", []):
+        await register_known_client(
+            tenant.id,
+            client["client_id"],
+            client["name"],
+            client["secret"],
+            client["scopes"],
+            keys.get(client["organisation"]) if "organisation" in client else None,
+        )
+        clients.append({"client_id": client["client_id"], "client_secret": client["secret"]})
     await seed_records(runtime, tenant, spec)
     await seed_offers(tenant, spec)
+    await seed_funders(runtime, tenant, spec)
     report.events_created += await seed_story(runtime, tenant, spec)
     return report
 

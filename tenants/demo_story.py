@@ -17,16 +17,24 @@ from typing import Any
 
 import msgspec
 
+from core.access.policy import Actor as SessionActor
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.events.catalogue import tenant_catalogue
 from core.events.intake import receive_event
 from core.events.routing import route_event
 from core.events.schemas import EventIn
+from core.financing.lines import LineMove, LineStatus
+from core.financing.registry import territory_funders
+from core.financing.requests import complete_draft, move_line, submit
+from core.financing.situation import Household, PensionScheme, Situation
 from core.followup.readmission import check_readmissions
+from core.identity.accounts import upsert_account
+from core.identity.directory import memberships_at_login
+from core.identity.idp.service import find_account
 from core.identity.roles import Role
 from core.proposals.lifecycle import Move
-from core.proposals.service import Acting, move, record_funding, set_carrier
+from core.proposals.service import Acting, move, set_carrier
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 
@@ -90,20 +98,85 @@ async def seed_story(runtime: Runtime, tenant: TenantRecord, spec: dict[str, Any
         if what == "carrier":
             await set_carrier(clock, tenant.id, proposal_id, acting, organisation_id=extra)
         elif what == "funding":
-            await record_funding(
-                clock,
-                tenant.id,
-                proposal_id,
-                acting,
-                programme="carsat_ardh",
-                funder_label="CARSAT Aquitaine — action sociale",
-                status="approved",
-                amount_cents=extra,
-            )
+            await fund_through_single_window(clock, tenant, proposal_id, acting, extra, discharged)
         else:
             await move(clock, tenant.id, proposal_id, Move(what), acting)
     await check_readmissions(at(runtime, discharged + dt.timedelta(days=7, hours=1)), tenant.id)
     return True
+
+
+async def sign_in_demo_account(runtime: Runtime, tenant: TenantRecord, username: str) -> SessionActor | None:
+    """The demo account ``username`` as if it had signed in through the demo identity provider (same
+    issuer and subject as a real sign-in, so the later real sign-in finds the same account)."""
+    idp_account = await find_account(username)
+    if idp_account is None:
+        return None
+    account = await upsert_account(
+        f"{runtime.settings.base_url}/idp",
+        idp_account.subject,
+        idp_account.email,
+        f"{idp_account.given_name} {idp_account.family_name}",
+    )
+    memberships = await memberships_at_login(tenant.id, account)
+    if not memberships:
+        return None
+    membership = memberships[0]
+    return SessionActor(
+        user_id=account.id,
+        is_platform_admin=False,
+        tenant_id=tenant.id,
+        role=Role(membership.role),
+        membership_id=membership.id,
+        organisation_id=membership.organisation_id,
+    )
+
+
+async def fund_through_single_window(
+    runtime: Runtime,
+    tenant: TenantRecord,
+    proposal_id: uuid.UUID,
+    acting: Acting,
+    amount_cents: int,
+    discharged: dt.datetime,
+) -> None:
+    """The social worker completes the ARDH request routing prepared, sends it, and the CARSAT's
+    agent grants it in its console (the follow-up record reads the answer)."""
+    funders = await territory_funders(runtime.plugins, tenant.id, tenant.enabled_plugins)
+    social_worker = await sign_in_demo_account(runtime, tenant, "assistante-sociale.landes")
+    agent = await sign_in_demo_account(runtime, tenant, "financeur.landes")
+    async with tenant_scope(tenant.id):
+        request = await scoped_connection().fetchrow(
+            "SELECT r.id, l.id AS line_id FROM funding_request r JOIN funding_line l ON l.request_id = r.id "
+            "WHERE r.proposal_id = $1 AND l.programme = 'ardh'",
+            proposal_id,
+        )
+    if social_worker is None or agent is None or request is None:
+        return
+    situation = Situation(
+        age=84,
+        commune_insee="40192",
+        household=Household.SINGLE,
+        lives_alone=True,
+        pension_scheme=PensionScheme.GENERAL,
+        agirc_arrco=True,
+        income_min_cents=140_000,
+        income_max_cents=140_000,
+        days_since_discharge=0,
+        has_mutuelle=True,
+    )
+    needs = "Aide pour le lever, la toilette et les repas pendant les semaines qui suivent la sortie."
+    await complete_draft(runtime, social_worker, request["id"], situation, needs, amount_cents)
+    await submit(runtime, social_worker, request["id"], funders)
+    start = discharged.date()
+    grant = LineMove(
+        LineStatus.APPROVED,
+        amount_cents=amount_cents,
+        hours=40,
+        period_start=start,
+        period_end=start + dt.timedelta(days=90),
+        conditions="Aide à domicile après hospitalisation, 40 heures sur 3 mois.",
+    )
+    await move_line(runtime, agent, "Fanny Dufau — CARSAT Aquitaine", request["line_id"], grant, funders)
 
 
 def _by_name(organisations: dict[str, uuid.UUID], start: str) -> uuid.UUID | None:

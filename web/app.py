@@ -24,7 +24,9 @@ from core.jobs.system import JobSystem
 from core.runtime import Runtime
 from web.api.directory import DirectoryController
 from web.api.events import EventsController
+from web.api.exchange import EXCHANGE_API
 from web.api.followup import FOLLOWUP_API
+from web.api.funding import FUNDING_API
 from web.api.oauth import issue_token
 from web.api.services import search_services_api
 from web.authz import PUBLIC, authorize
@@ -55,6 +57,8 @@ from web.pages.auth import (
 from web.pages.declare import DECLARE_PAGES
 from web.pages.dpo import DPO_PAGES
 from web.pages.followup import FOLLOWUP_PAGES
+from web.pages.funder import FUNDER_PAGES
+from web.pages.funding import FUNDING_PAGES
 from web.pages.home import platform_home, tenant_home
 from web.pages.links import LINKS_PAGES
 from web.pages.orders import ORDERS_PAGES
@@ -63,6 +67,7 @@ from web.pages.portal import PORTAL_PAGES
 from web.pages.portal_export import EXPORT_PAGES
 from web.pages.provider import PROVIDER_PAGES
 from web.pages.services import SERVICES_PAGES
+from web.pages.simulator import SIMULATOR_PAGES
 from web.problems import EXCEPTION_HANDLERS
 from web.ratelimit import login_rate_limit
 from web.security import SecurityHeadersMiddleware
@@ -113,6 +118,7 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             EventsController,
             DirectoryController,
             *FOLLOWUP_API,
+            *FUNDING_API,
             *AUTH_PAGES,
             *ADMIN_PAGES,
             *PEOPLE_PAGES,
@@ -126,7 +132,11 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             *PROVIDER_PAGES,
             *ORDERS_PAGES,
             *SERVICES_PAGES,
+            *SIMULATOR_PAGES,
+            *FUNDING_PAGES,
+            *FUNDER_PAGES,
             search_services_api,
+            *EXCHANGE_API,
             *IDP_HANDLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"], opt=PUBLIC.opt()),
         ],

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from babel.numbers import format_currency
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from core import locale
@@ -13,7 +10,7 @@ from core import locale
 
 def euros(cents: int) -> str:
     """« 1 234,50 € » (French grouping and decimal comma)."""
-    return format_currency(Decimal(cents) / 100, "EUR", locale=locale.LOCALE)
+    return locale.money(cents)
 
 
 def register_filters(engine: JinjaTemplateEngine) -> None:

@@ -34,20 +34,25 @@ class Permission(StrEnum):
     """A service provider's console: its offers, their coverage, the orders it receives."""
     FOLLOW_UP = "followup.read"
     """The territory's follow-up records, indicators and exports (pseudonymous)."""
+    FUNDING = "funding.requests"
+    """Prepare and follow funding requests for a person (each read still decided by consent)."""
+    FUNDING_DECIDE = "funding.decide"
+    """A funder's console: the queue of its organisation's requests, decisions, exports."""
 
 
 _BASE = frozenset({Permission.WORKSPACE})
 _DIRECTORY = frozenset({Permission.DIRECTORY_READ})
 _FILES = frozenset({Permission.PERSON_FILES})
 _WORK = _FILES | {Permission.PROPOSALS}
+_FUNDING = frozenset({Permission.FUNDING})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
-    Role.COORDINATOR: _BASE | _DIRECTORY | _WORK | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
-    Role.PROFESSIONAL: _BASE | _DIRECTORY | _WORK,
-    Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _WORK,
+    Role.COORDINATOR: _BASE | _DIRECTORY | _WORK | _FUNDING | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
+    Role.PROFESSIONAL: _BASE | _DIRECTORY | _WORK | _FUNDING,
+    Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _WORK | _FUNDING,
     Role.PROVIDER_STAFF: _BASE | _DIRECTORY | _WORK | {Permission.OFFERS},
-    Role.FUNDER_AGENT: _BASE | _DIRECTORY | _WORK,
+    Role.FUNDER_AGENT: _BASE | _DIRECTORY | _WORK | {Permission.FUNDING_DECIDE},
     Role.EMPLOYER_HR: _BASE,
     Role.DPO: _BASE | _DIRECTORY | {Permission.AUDIT_REVIEW},
     Role.PERSON: _BASE | {Permission.PORTAL},

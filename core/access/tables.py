@@ -11,7 +11,11 @@ from core.db.engine import DB
 
 
 class ApiClient(Table, db=DB, tablename="api_client"):
-    """A partner system (a hospital, a funder) calling the API of one tenant."""
+    """A partner system (a hospital, a funder) calling the API of one tenant.
+
+    Its column ``organisation_id`` (the organisation a funder's system acts for, nullable) is added
+    by raw DDL (migration ``2026-11-24T00:30:00``) and read with SQL: not declared here on purpose.
+    """
 
     id = UUID(primary_key=True)
     tenant_id = UUID(null=False)

@@ -8,6 +8,7 @@ from core.access.tables import ApiClient, ApiToken
 from core.audit.tables import AuditEntry
 from core.consent.tables import BreakGlassDeclaration, CareTeamMember, ConsentRecord, ConsentRequest
 from core.events.tables import ActionProposal, Event
+from core.financing.tables import FundingLine, FundingLineEvent, FundingRequest, TenantSetting
 from core.followup.tables import ReadmissionCheck
 from core.identity.accounts_tables import OidcLoginRequest, UserAccount, WebSession
 from core.identity.directory_tables import (
@@ -75,6 +76,10 @@ APP_CONFIG = AppConfig(
         ServiceOffer,
         OfferCoverage,
         ServiceOrder,
+        TenantSetting,
+        FundingRequest,
+        FundingLine,
+        FundingLineEvent,
     ],
     migration_dependencies=[],
     commands=[],

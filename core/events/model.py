@@ -134,7 +134,8 @@ class ProposedAction:
     ``key`` identifies the proposal within the plugin for one event (e.g. ``"nurse_visit"``):
     proposing the same key twice stores it once. ``title`` and ``description`` are shown to the
     assignee and may appear in notifications: they must carry no medical detail.
-    ``suggested_funding`` lists funding programme codes (``carsat_ardh``…) that may pay for it.
+    ``suggested_funding`` lists funding programme codes (``ardh``, ``apa``… declared by funder plugins)
+    that may pay for it; a « demande de financement » gets a draft request with those the territory offers.
     """
 
     key: str

@@ -26,6 +26,9 @@ from core.events.model import (
     RoutingContext,
     Target,
 )
+from core.financing.registry import territory_funders
+from core.financing.requests import draft_for_proposal
+from core.identity.people import age_on
 from core.plugins import call_each
 from core.proposals.assignment import Assignee, resolve
 from core.proposals.notify import notify_assignee
@@ -38,11 +41,6 @@ READMISSION_HORIZONS = (7, 30)
 
 class RoutingError(RuntimeError):
     """A plugin returned something that is not a valid proposal."""
-
-
-def age_on(birth_date: dt.date, day: dt.date) -> int:
-    years = day.year - birth_date.year
-    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def check_proposal(plugin: str, proposal: Any) -> ProposedAction:
@@ -138,6 +136,8 @@ async def route_event(runtime: Runtime, event_id: uuid.UUID) -> int:
                 )
                 if proposal_id is not None:
                     created += 1
+                    if checked.action_type == "funding_request" and checked.suggested_funding:
+                        await prepare_funding_request(runtime, tenant, proposal_id, person_id, checked)
                     await notify_assignee(
                         runtime,
                         tenant,
@@ -150,6 +150,19 @@ async def route_event(runtime: Runtime, event_id: uuid.UUID) -> int:
             await _watch_readmission(tenant_id, event_id, person_id, event.occurred_at)
     await connection.execute("UPDATE event SET status = 'routed', routed_at = now() WHERE id = $1", event_id)
     return created
+
+
+async def prepare_funding_request(
+    runtime: Runtime,
+    tenant: TenantRecord,
+    proposal_id: uuid.UUID,
+    person_id: uuid.UUID,
+    proposal: ProposedAction,
+) -> None:
+    """A routed « demande de financement » gets its draft request, with the suggested programmes the
+    territory offers (the social worker completes and sends it from the single window)."""
+    funders = await territory_funders(runtime.plugins, tenant.id, tenant.enabled_plugins)
+    await draft_for_proposal(tenant.id, proposal_id, person_id, proposal.suggested_funding, funders)
 
 
 async def _store(

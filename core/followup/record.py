@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from babel.numbers import format_currency
 
 from core import locale
 from core.crypto import Keyring
@@ -78,9 +77,7 @@ def euros(cents: int | None) -> Decimal | None:
 
 def euros_label(cents: int | None, currency: str = "EUR") -> str:
     """« 450,00 € »."""
-    if cents is None:
-        return ""
-    return str(format_currency(Decimal(cents) / 100, currency or "EUR", locale=locale.LOCALE))
+    return "" if cents is None else locale.money(cents, currency)
 
 
 def on_time(

@@ -191,3 +191,9 @@ async def carers_of(tenant_id: uuid.UUID, person_id: uuid.UUID) -> list[CarerRec
             person_id,
         )
     return [CarerRecord(**dict(row)) for row in rows]
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Age in whole years on ``day``."""
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))

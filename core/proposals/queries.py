@@ -145,7 +145,7 @@ def _filters_clause(filters: InboxFilters, now: dt.datetime, args: list[Any]) ->
     return " AND ".join(clauses) or "TRUE"
 
 
-async def _visible_people(
+async def visible_people(
     runtime: Runtime, actor: SessionActor, people: list[uuid.UUID], access: str
 ) -> dict[uuid.UUID, bool]:
     """May ``actor`` read each person's administrative data (one audited decision each)?"""
@@ -159,7 +159,7 @@ async def _visible_people(
     return visible
 
 
-def _person_label(row: asyncpg.Record | dict, visible: bool, today: dt.date) -> str:
+def person_label(row: asyncpg.Record | dict, visible: bool, today: dt.date) -> str:
     if not visible:
         return MASKED
     if row["erased_at"] is not None:
@@ -198,7 +198,7 @@ async def inbox(
     labels = {
         row["id"]: holder_words(row, row["holder_organisation_name"], row["holder_user_name"]) for row in rows
     }
-    visible = await _visible_people(runtime, actor, [row["person_id"] for row in rows], "inbox")
+    visible = await visible_people(runtime, actor, [row["person_id"] for row in rows], "inbox")
     acting = Acting.user(actor, "")
     return InboxPage(
         rows=[
@@ -231,7 +231,7 @@ def _inbox_row(
         escalation_level=row["escalation_level"],
         version=row["version"],
         person_id=row["person_id"],
-        person_label=_person_label(row, visible, now.date()),
+        person_label=person_label(row, visible, now.date()),
         person_visible=visible,
         event_label=catalogue.event_label(row["event_type"]),
         holder=holder,
@@ -538,7 +538,7 @@ async def inbox_row(
         if not await may_view(actor, row):
             raise Forbidden("cette action ne vous concerne pas")
         holder = await holder_label(row)
-    visible = await _visible_people(runtime, actor, [row["person_id"]], "inbox")
+    visible = await visible_people(runtime, actor, [row["person_id"]], "inbox")
     return _inbox_row(
         row, visible[row["person_id"]], holder, Acting.user(actor, ""), catalogue, runtime.clock()
     )

@@ -45,9 +45,9 @@ def needs_respite(event: EventView) -> bool:
 
 
 def relief_funding(context: RoutingContext) -> tuple[str, ...]:
-    """``("departement_apa",)`` when the territory enabled the APA funder and the person is 60+."""
+    """``("apa",)`` when the territory enabled the APA funder and the person is 60+."""
     if APA_FUNDER in context.funders and context.person.age >= APA_MIN_AGE:
-        return ("departement_apa",)
+        return ("apa",)
     return ()
 
 

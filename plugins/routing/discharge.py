@@ -110,7 +110,7 @@ def discharge_actions(event: EventView, context: RoutingContext) -> list[Propose
                 ),
                 target=Target.role("social_worker"),
                 due_at=deadline(discharge, dt.timedelta(days=2), now),
-                suggested_funding=("carsat_ardh",),
+                suggested_funding=("ardh",),
             )
         )
     return proposals

@@ -78,8 +78,8 @@ def test_absence_is_counted_from_the_day_in_france():
 def test_apa_is_suggested_when_the_departement_funder_is_enabled():
     context = make_context(78, funders=["funders.departement_apa", "funders.carsat_ardh"])
     proposals = by_key(carer_actions(unavailable(reason="hospitalisation"), context))
-    assert proposals["temporary_home_help"].suggested_funding == ("departement_apa",)
-    assert proposals["respite_care"].suggested_funding == ("departement_apa",)
+    assert proposals["temporary_home_help"].suggested_funding == ("apa",)
+    assert proposals["respite_care"].suggested_funding == ("apa",)
     assert proposals["social_assessment"].suggested_funding == ()
 
 

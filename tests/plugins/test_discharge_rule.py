@@ -64,7 +64,7 @@ def test_84_year_old_living_alone_gets_the_five_proposals():
     ardh = proposals["ardh_request"]
     assert ardh.action_type == "funding_request"
     assert ardh.target == Target(TargetKind.ROLE, "social_worker")
-    assert ardh.suggested_funding == ("carsat_ardh",)
+    assert ardh.suggested_funding == ("ardh",)
     assert ardh.title == "Demander l'aide au retour à domicile (ARDH) à la CARSAT"
     assert ardh.due_at == DISCHARGE + dt.timedelta(days=2)
 

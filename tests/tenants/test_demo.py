@@ -44,7 +44,11 @@ def test_demo_seed_is_idempotent_and_flags_demo_people(aio, runtime, sql_owner, 
         "SELECT body_ciphertext FROM person_note WHERE tenant_id = %s", (tenant_id,)
     ).fetchall()
     assert not any(b"Insuffisance" in bytes(body) for (body,) in bodies)
-    assert len(landes.logins) == 11
+    assert len(landes.logins) == 14
+    funders = sql_owner.execute(
+        "SELECT count(*) FROM tenant_setting WHERE tenant_id = %s AND key = 'organisation'", (tenant_id,)
+    ).fetchone()
+    assert funders == (6,)  # each enabled funder has its instructing organisation, once
     # the demo API client works with its published secret
     response = client.post(
         "/t/landes/oauth/token",

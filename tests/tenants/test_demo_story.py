@@ -36,7 +36,7 @@ def test_the_demo_discharge_story_is_followed_to_the_end(aio, runtime, sql_owner
         "JOIN action_proposal p ON p.id = f.proposal_id WHERE p.event_id = %s",
         (event_id,),
     ).fetchall()
-    assert funding == [("carsat_ardh", "approved", 145000)]
+    assert funding == [("ardh", "approved", 145000)]  # decided by the CARSAT in the single window
     checks = sql_owner.execute(
         "SELECT horizon_days, checked_at IS NOT NULL, readmitted FROM readmission_check "
         "WHERE discharge_event_id = %s ORDER BY horizon_days",

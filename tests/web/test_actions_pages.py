@@ -381,9 +381,9 @@ def test_funding_amounts_are_typed_the_french_way(browser, landes, client, api):
     ardh = proposals["funding_request"]
     csrf = sign_in(browser, "coordinatrice.landes")
     page = detail(browser, ardh["id"])
-    assert 'value="carsat_ardh"' in section(page, "financement")  # the suggested programme, prefilled
+    assert 'value="ardh"' in section(page, "financement")  # the suggested programme, prefilled
     url = f"{ACTIONS}/{ardh['id']}/financement"
-    fields = {"_csrf": csrf, "programme": "carsat_ardh", "funder_label": "CARSAT Aquitaine"}
+    fields = {"_csrf": csrf, "programme": "ardh", "funder_label": "CARSAT Aquitaine"}
 
     bad = browser.post(url, data={**fields, "funding_status": "approved", "amount": "12,345"}, headers=HTMX)
     assert bad.status_code == 422

@@ -115,6 +115,12 @@ def test_the_ccas_social_worker_asks_consent_then_breaks_the_glass(browser, land
     sign_in(browser, "dpo.landes")
     sign_in(browser, "jeanne.lafitte")
 
+    # The demo lets the CCAS instruct Jeanne's funding requests; this story starts without any consent.
+    sql_owner.execute(
+        "UPDATE consent SET revoked_at = now() WHERE tenant_id = %s AND revoked_at IS NULL "
+        "AND recipient_organisation_id IN (SELECT id FROM organisation WHERE name LIKE 'CCAS%%')",
+        (landes.id,),
+    )
     csrf = sign_in(browser, "assistante-sociale.landes")
     mine = browser.get(PEOPLE)
     assert "Jeanne Lafitte" not in mine.text  # the CCAS is not in her care team

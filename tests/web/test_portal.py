@@ -290,7 +290,7 @@ def test_sophie_manages_her_mother_s_consents(browser, demo, sql_owner):
     recorded_by = _one(
         sql_owner,
         "SELECT recorded_by FROM consent WHERE person_id = %s AND 'funding' = ANY(categories) "
-        "AND revoked_at IS NULL AND recipient_organisation_id = %s",
+        "AND 'care_coordination' = ANY(purposes) AND revoked_at IS NULL AND recipient_organisation_id = %s",
         demo.jeanne,
         demo.ccas,
     )

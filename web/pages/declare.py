@@ -427,7 +427,7 @@ def _pro_urls(tenant: TenantRecord, person_id: uuid.UUID) -> tuple[str, str]:
     return base + "/nouveau", base + "/champs"
 
 
-async def _person_label(runtime: Runtime, actor: Actor, person_id: uuid.UUID) -> str | None:
+async def person_label(runtime: Runtime, actor: Actor, person_id: uuid.UUID) -> str | None:
     """The person's name when the actor may read their identity (decided and audited), else None.
 
     Also 404 for an unknown person and 410 for an erased file."""
@@ -450,7 +450,7 @@ def _pro_page(
         return {
             "person_id": person_id,
             "reference": str(person_id)[:8],
-            "person_label": await _person_label(runtime, actor, person_id),
+            "person_label": await person_label(runtime, actor, person_id),
             "file_url": f"/t/{tenant.slug}/personnes/{person_id}",
             "actions_url": f"/t/{tenant.slug}/actions?{urlencode({'personne': str(person_id)})}",
             "notice": SAVED if saved else None,

@@ -1,0 +1,1 @@
+"""Funder plugins: one module per funder."""
