@@ -76,6 +76,28 @@ def _requester(actor: SessionActor) -> None:
         raise Forbidden("votre rôle ne permet pas de demander un financement")
 
 
+async def require_funding(
+    runtime: Runtime, actor: SessionActor, person_id: uuid.UUID, action: Action
+) -> None:
+    """Consent must allow ``action`` on the person's funding data for the instruction of a funding
+    (one audited decision; ``AccessDenied`` otherwise)."""
+    await require(
+        runtime, actor, person_id, DataCategory.FUNDING, action, Purpose.FUNDING_INSTRUCTION, access="funding"
+    )
+
+
+async def _check_request_writer(runtime: Runtime, actor: SessionActor, request_id: uuid.UUID) -> uuid.UUID:
+    """The person of a request, once consent allows ``actor`` to write their funding data."""
+    async with tenant_scope(_tenant(actor)):
+        person_id: uuid.UUID | None = await scoped_connection().fetchval(
+            "SELECT person_id FROM funding_request WHERE id = $1", request_id
+        )
+    if person_id is None:
+        raise NotFound("demande de financement inconnue")
+    await require_funding(runtime, actor, person_id, Action.WRITE)
+    return person_id
+
+
 async def situation_from_file(person_id: uuid.UUID, today: dt.date) -> Situation:
     """What the person's file already says (age, commune, living alone, days since the last
     discharge), in the caller's tenant scope. The caller has checked consent."""
@@ -163,15 +185,7 @@ async def create_request(
         raise InvalidInput("besoins trop longs", [FieldError("needs", f"{MAX_NEEDS} caractères au plus")])
     if given.quote_cents is not None and not 0 <= given.quote_cents <= 100_000_000:
         raise InvalidInput("devis invalide", [FieldError("quote", "montant du devis invalide")])
-    await require(
-        runtime,
-        actor,
-        person_id,
-        DataCategory.FUNDING,
-        Action.WRITE,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
+    await require_funding(runtime, actor, person_id, Action.WRITE)
     async with tenant_scope(tenant_id):
         cipher = await runtime.vault.person_cipher(person_id)
     request_id = uuid.uuid4()
@@ -281,19 +295,9 @@ async def complete_draft(
         raise InvalidInput("besoins trop longs", [FieldError("needs", f"{MAX_NEEDS} caractères au plus")])
     if quote_cents is not None and not 0 <= quote_cents <= 100_000_000:
         raise InvalidInput("devis invalide", [FieldError("quote", "montant du devis invalide")])
+    person_id = await _check_request_writer(runtime, actor, request_id)
     async with tenant_scope(tenant_id):
-        request = await _lock_request(request_id)
-    await require(
-        runtime,
-        actor,
-        request["person_id"],
-        DataCategory.FUNDING,
-        Action.WRITE,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
-    async with tenant_scope(tenant_id):
-        cipher = await runtime.vault.person_cipher(request["person_id"])
+        cipher = await runtime.vault.person_cipher(person_id)
     async with tenant_scope(tenant_id):
         request = await _lock_request(request_id)
         if request["status"] != "draft":
@@ -346,17 +350,7 @@ async def add_programmes(
     tenant_id = _tenant(actor)
     _requester(actor)
     codes = _check_programmes(funders, programmes)
-    async with tenant_scope(tenant_id):
-        request = await _lock_request(request_id)
-    await require(
-        runtime,
-        actor,
-        request["person_id"],
-        DataCategory.FUNDING,
-        Action.WRITE,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
+    await _check_request_writer(runtime, actor, request_id)
     async with tenant_scope(tenant_id):
         request = await _lock_request(request_id)
         if request["status"] == "closed":
@@ -387,17 +381,7 @@ async def submit(
     """
     tenant_id = _tenant(actor)
     _requester(actor)
-    async with tenant_scope(tenant_id):
-        request = await _lock_request(request_id)
-    await require(
-        runtime,
-        actor,
-        request["person_id"],
-        DataCategory.FUNDING,
-        Action.WRITE,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
+    await _check_request_writer(runtime, actor, request_id)
     async with tenant_scope(tenant_id):
         request = await _lock_request(request_id)
         has_situation = await scoped_connection().fetchval(
@@ -566,15 +550,7 @@ async def move_line(
         else:
             _requester(actor)
     if not funder_side:
-        await require(
-            runtime,
-            actor,
-            line["person_id"],
-            DataCategory.FUNDING,
-            Action.WRITE,
-            Purpose.FUNDING_INSTRUCTION,
-            access="funding",
-        )
+        await require_funding(runtime, actor, line["person_id"], Action.WRITE)
     async with tenant_scope(tenant_id):
         cipher = await runtime.vault.person_cipher(line["person_id"])
     async with tenant_scope(tenant_id):

@@ -17,14 +17,14 @@ import asyncpg
 import msgspec
 
 from core.access.policy import Actor as SessionActor
-from core.consent.access import AccessRequest, check_all, ensure_person, require
+from core.consent.access import AccessRequest, check_all, ensure_person
 from core.consent.model import Action, DataCategory, Purpose
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import Forbidden, NotFound
 from core.financing.lines import GRANTED, OPEN, REFUSAL_REASONS, STATUS_LABELS, LineStatus
 from core.financing.registry import TerritoryFunders
-from core.financing.requests import NEEDS_FIELD, NOTE_FIELD, SITUATION_FIELD
+from core.financing.requests import NEEDS_FIELD, NOTE_FIELD, SITUATION_FIELD, require_funding
 from core.financing.situation import Situation
 from core.funders import Assessment, remaining_share
 from core.identity.roles import Role
@@ -161,10 +161,15 @@ class TextOpener(Protocol):
 
 
 async def _lines(
-    cipher: TextOpener, rows: list[asyncpg.Record], funders: TerritoryFunders, now: dt.datetime, history: bool
+    cipher: TextOpener | None,
+    rows: list[asyncpg.Record],
+    funders: TerritoryFunders,
+    now: dt.datetime,
+    history: bool,
 ) -> tuple[LineView, ...]:
     events: dict[uuid.UUID, list[LineEvent]] = {}
     if history and rows:
+        assert cipher is not None, "a line's history holds encrypted notes"
         for event in await scoped_connection().fetch(
             "SELECT line_id, at, kind, from_status, to_status, actor_label, body_ciphertext "
             "FROM funding_line_event WHERE line_id = ANY($1::uuid[]) ORDER BY at, id",
@@ -189,7 +194,9 @@ async def _lines(
     for row in rows:
         funder_label, programme_label = _labels(funders, row["funder"], row["programme"])
         status = LineStatus(row["status"])
-        note = cipher.decrypt_text(NOTE_FIELD, row["note_ciphertext"]) if row["note_ciphertext"] else None
+        note = None  # without the person's key (queues), free text stays encrypted
+        if cipher is not None and row["note_ciphertext"]:
+            note = cipher.decrypt_text(NOTE_FIELD, row["note_ciphertext"])
         views.append(
             LineView(
                 id=row["id"],
@@ -244,15 +251,7 @@ async def request_view(
         raise NotFound("demande de financement inconnue")
     if actor.role is Role.PERSON and actor.person_id != row["person_id"]:
         raise NotFound("demande de financement inconnue")
-    await require(
-        runtime,
-        actor,
-        row["person_id"],
-        DataCategory.FUNDING,
-        Action.READ,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
+    await require_funding(runtime, actor, row["person_id"], Action.READ)
     visible = await _visible(runtime, actor, [row["person_id"]], "funding")
     async with tenant_scope(actor.tenant_id):
         cipher = await runtime.vault.person_cipher(row["person_id"])
@@ -309,15 +308,7 @@ async def requests_of_person(
 ) -> list[RequestSummary]:
     """A person's requests, newest first (the portal and the person's file)."""
     assert actor.tenant_id is not None
-    await require(
-        runtime,
-        actor,
-        person_id,
-        DataCategory.FUNDING,
-        Action.READ,
-        Purpose.FUNDING_INSTRUCTION,
-        access="funding",
-    )
+    await require_funding(runtime, actor, person_id, Action.READ)
     return await _summaries(runtime, actor, "r.person_id = $1", [person_id], funders)
 
 
@@ -400,18 +391,11 @@ async def funder_queue(
         )
     visible = await _visible(runtime, actor, [row["person_id"] for row in rows], "funding")
     now = runtime.clock()
-    items = []
-    for row in rows:
-        (line,) = await _lines(_NoCipher(), [row], funders, now, history=False)
-        items.append(QueueItem(line, person_label(row, visible[row["person_id"]], now.date())))
-    return items
-
-
-class _NoCipher:
-    """Queue rows show no free text: notes stay encrypted there."""
-
-    def decrypt_text(self, field: str, blob: bytes) -> str:
-        return "…"
+    lines = await _lines(None, list(rows), funders, now, history=False)
+    return [
+        QueueItem(line, person_label(row, visible[row["person_id"]], now.date()))
+        for line, row in zip(lines, rows, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

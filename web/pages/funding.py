@@ -35,7 +35,7 @@ from litestar.response import Redirect, Template
 
 from core import locale
 from core.access.policy import Actor, Permission
-from core.consent.access import check, require
+from core.consent.access import check
 from core.consent.model import Action, DataCategory, Purpose
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
@@ -48,6 +48,7 @@ from core.financing.requests import (
     complete_draft,
     create_request,
     move_line,
+    require_funding,
     situation_from_file,
     submit,
 )
@@ -306,15 +307,7 @@ async def _form_page(
     offer: uuid.UUID | None = None,
 ) -> Template:
     try:
-        await require(
-            runtime,
-            actor,
-            person_id,
-            DataCategory.FUNDING,
-            Action.READ,
-            Purpose.FUNDING_INSTRUCTION,
-            access="funding",
-        )
+        await require_funding(runtime, actor, person_id, Action.READ)
     except Forbidden as refused:
         return await _refused(request, tenant, refused)
     assert actor.tenant_id is not None
