@@ -11,11 +11,9 @@ stay in the console).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -30,10 +28,10 @@ from core.db.scope import tenant_scope
 from core.errors import Forbidden
 from core.financing.lines import REFUSAL_REASONS, STATUS_LABELS, LineStatus
 from core.financing.registry import TerritoryFunders
-from core.followup.export import BOM
 from core.identity.roles import Role
 from core.proposals.queries import visible_people
 from core.runtime import Runtime
+from core.spreadsheet import csv_bytes
 
 _PSEUDONYM_DOMAIN = "parcours/funding/pseudonym/v1:"
 PSEUDONYM_LENGTH = 16
@@ -209,15 +207,6 @@ def _cell(name: str, value: Any) -> str:
     if name.endswith("_cents"):
         return f"{value // 100},{value % 100:02d}"
     return str(value)
-
-
-def csv_bytes(header: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
-    """A CSV file for French spreadsheets: UTF-8 with a byte-order mark, ``;``, CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(list(header))
-    writer.writerows(list(row) for row in rows)
-    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 def rows_csv(rows: list[ExportRow]) -> bytes:

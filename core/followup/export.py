@@ -8,9 +8,7 @@ format, period and row count (the rows themselves are pseudonymous).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from collections.abc import Callable
 from dataclasses import fields
@@ -21,8 +19,8 @@ import msgspec
 from core import locale
 from core.audit.trail import Actor, Outcome, Record, record
 from core.followup.record import TerritoryRow
+from core.spreadsheet import csv_bytes
 
-BOM = "\ufeff"
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_id", "Événement (identifiant)"),
     ("event_type", "Type d'événement (code)"),
@@ -66,12 +64,10 @@ def _cell(name: str, value: Any) -> str:
 
 def rows_csv(rows: list[TerritoryRow]) -> bytes:
     """The rows as a CSV file for French spreadsheets (BOM, ``;``, French header)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([header for _, header in COLUMNS])
-    for row in rows:
-        writer.writerow([_cell(name, getattr(row, name)) for name, _ in COLUMNS])
-    return (BOM + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(
+        (header for _, header in COLUMNS),
+        ([_cell(name, getattr(row, name)) for name, _ in COLUMNS] for row in rows),
+    )
 
 
 def rows_json(rows: list[TerritoryRow], since: dt.datetime | None, until: dt.datetime | None) -> bytes:
