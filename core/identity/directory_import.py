@@ -199,7 +199,7 @@ def _file_error(detail: str, field_name: str = "fichier") -> DirectoryFileError:
     return DirectoryFileError(detail, [FieldError(field_name, detail)])
 
 
-def _decode(data: bytes) -> str:
+def decode_csv_text(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _file_error(
             "le fichier est encodé en UTF-16 : enregistrez-le au format « CSV UTF-8 » "
@@ -250,7 +250,7 @@ def read_directory_csv(data: bytes) -> DirectoryFile:
     column, no column named twice) and the columns the present row types need.
     The cells themselves are checked by ``check_rows``.
     """
-    text = _decode(data)
+    text = decode_csv_text(data)
     if not text.strip():
         raise _file_error("le fichier est vide")
     delimiter = _delimiter(text)

@@ -22,13 +22,9 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
-
-from babel.numbers import NumberFormatError, parse_decimal
 
 from core.errors import DomainError, Forbidden
-from core.identity.directory_import import CsvRow, _decode
-from core.locale import LOCALE
+from core.identity.directory_import import CsvRow, decode_csv_text
 from core.marketplace.exchange import (
     INPUT_FIELDS,
     Importer,
@@ -42,6 +38,7 @@ from core.marketplace.exchange import (
 from core.marketplace.offers import OfferInput, split_codes
 from core.marketplace.search import UNIT_LABELS
 from core.marketplace.taxonomy import taxonomy
+from core.money import read_euros
 from core.runtime import Runtime
 
 COLUMNS = (
@@ -126,28 +123,6 @@ _UNITS = {
 }
 
 
-def parse_euros(text: str) -> int | None:
-    """An amount in euros as typed in a French spreadsheet, in cents; None when empty.
-
-    The same reading as the console's price field (``web/money.py``, which the core cannot
-    import): « 25,50 », « 1 234,5 », « 25.50 € »; ValueError for anything else or more than two
-    decimals.
-    """
-    value = text.strip().removesuffix("€").removesuffix("EUR").removesuffix("euros").strip()
-    if not value:
-        return None
-    value = re.sub(r"[ \u00a0\u202f]+", "\u202f", value)
-    if not re.fullmatch(r"[0-9][0-9\u202f]*([.,][0-9]+)?", value):
-        raise ValueError(value)
-    try:
-        amount = parse_decimal(value, locale=LOCALE, strict=True)
-    except NumberFormatError as failed:
-        raise ValueError(value) from failed
-    if amount != amount.quantize(Decimal("0.01")) or amount >= Decimal(10) ** 9:
-        raise ValueError(value)
-    return int(amount * 100)
-
-
 @dataclass(frozen=True)
 class OffersFile:
     """A decoded, split offers CSV; rows keyed by canonical column names."""
@@ -181,7 +156,7 @@ def _delimiter(text: str) -> str:
 
 def read_offers_csv(data: bytes) -> OffersFile:
     """Decode and split the file; :class:`DomainError` (in French) when it cannot be read at all."""
-    text = _decode(data)
+    text = decode_csv_text(data)
     if not text.strip():
         raise DomainError("le fichier est vide")
     delimiter = _delimiter(text)
@@ -258,7 +233,7 @@ def _row(
         )
     price_cents = None
     try:
-        price_cents = parse_euros(row.get("price"))
+        price_cents = read_euros(row.get("price"))
     except ValueError:
         problem("price", "prix en euros, par exemple 25,50 (deux décimales au plus)")
     raw_unit = row.get("price_unit").strip()
