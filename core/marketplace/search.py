@@ -27,6 +27,9 @@ MAX_PAGE = 500
 MAX_QUERY_CHARS = 200
 COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 PROGRAMME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
+SORTS = {"relevance": "Pertinence", "price": "Prix croissant", "lead_time": "Délai le plus court"}
+"""Orders of the results (code → French label); relevance is the default."""
+MAX_WITHIN_DAYS = 365
 UNIT_LABELS = {"hour": "heure", "meal": "repas", "month": "mois", "visit": "passage", "flat": "forfait"}
 """French name of each price unit."""
 
@@ -94,6 +97,8 @@ class SearchResults:
     total: int
     page: int
     page_size: int = PAGE_SIZE
+    commune: str | None = None
+    """The INSEE code searched, if any."""
 
     @property
     def pages(self) -> int:
@@ -106,6 +111,9 @@ def validate(
     programme: str | None,
     max_price_cents: int | None,
     page: int,
+    min_price_cents: int | None = None,
+    within_days: int | None = None,
+    sort: str = "relevance",
 ) -> None:
     """Raise :class:`InvalidInput` naming every field that is wrong."""
     errors = []
@@ -117,10 +125,26 @@ def validate(
         errors.append(FieldError("programme", "programme de financement inconnu"))
     if max_price_cents is not None and not 0 <= max_price_cents <= 10**9:
         errors.append(FieldError("prix_max", "prix maximal en euros, positif"))
+    if min_price_cents is not None and not 0 <= min_price_cents <= 10**9:
+        errors.append(FieldError("prix_min", "prix minimal en euros, positif"))
+    elif min_price_cents is not None and max_price_cents is not None and min_price_cents > max_price_cents:
+        errors.append(FieldError("prix_min", "le prix minimal dépasse le prix maximal"))
+    if within_days is not None and not 0 <= within_days <= MAX_WITHIN_DAYS:
+        errors.append(FieldError("delai", f"un nombre de jours de 0 à {MAX_WITHIN_DAYS}"))
+    if sort not in SORTS:
+        errors.append(FieldError("tri", "tri par pertinence, prix ou délai"))
     if not 1 <= page <= MAX_PAGE:
         errors.append(FieldError("page", f"numéro de page entre 1 et {MAX_PAGE}"))
     if errors:
         raise InvalidInput("recherche invalide", errors)
+
+
+ORDERS = {
+    "relevance": "{p}score DESC, {p}price_cents ASC NULLS LAST, {p}title, {p}id",
+    "price": "{p}price_cents ASC NULLS LAST, {p}score DESC, {p}title, {p}id",
+    "lead_time": "{p}lead_time_days ASC, {p}score DESC, {p}price_cents ASC NULLS LAST, {p}title, {p}id",
+}
+"""ORDER BY of each sort over the page's rows (``p``: the row's alias); ties end on the id."""
 
 
 def build_search(
@@ -130,6 +154,9 @@ def build_search(
     programme: str | None = None,
     max_price_cents: int | None = None,
     page: int = 1,
+    min_price_cents: int | None = None,
+    within_days: int | None = None,
+    sort: str = "relevance",
 ) -> tuple[str, list[object]]:
     """The SQL of one search and its parameters, after :func:`validate` (:class:`InvalidInput`).
 
@@ -144,7 +171,7 @@ def build_search(
     narrow the offers first. Matches are counted and sorted on narrow rows; the page's 20 rows
     alone are then read in full (see docs/performance.md, « Marketplace search »).
     """
-    validate(commune, service_type, programme, max_price_cents, page)
+    validate(commune, service_type, programme, max_price_cents, page, min_price_cents, within_days, sort)
     text = clean_text(query)
     params: list[object] = []
 
@@ -165,8 +192,12 @@ def build_search(
         filters.append(f"{param(programme)}::text = ANY(o.accepted_programmes)")
     if max_price_cents is not None:
         filters.append(f"o.price_cents <= {param(max_price_cents)}::int")
+    if min_price_cents is not None:
+        filters.append(f"o.price_cents >= {param(min_price_cents)}::int")
+    if within_days is not None:
+        filters.append(f"o.lead_time_days <= {param(within_days)}::int")
     where = " AND ".join(filters)
-    columns = "o.id, {score} AS score, o.price_cents, o.title"
+    columns = "o.id, {score} AS score, o.price_cents, o.lead_time_days, o.title"
     if text:
         typed = param(text)
         # Sub-selects: computed once per search even when a cached generic plan cannot fold them.
@@ -179,7 +210,8 @@ def build_search(
         matches = f"(o.search_vector @@ {words} OR {typed_key} <% {title_key})"
         if len(filters) > 1:  # the other filters first: OFFSET 0 keeps the text filter out of that scan
             narrowed = (
-                f"SELECT o.id, o.search_vector, o.title, o.price_cents FROM service_offer o WHERE {where}"
+                f"SELECT o.id, o.search_vector, o.title, o.price_cents, o.lead_time_days "
+                f"FROM service_offer o WHERE {where}"
             )
             hits = f"SELECT {columns.format(score=score)} FROM ({narrowed} OFFSET 0) o WHERE {matches}"
         else:
@@ -187,11 +219,12 @@ def build_search(
     else:
         hits = f"SELECT {columns.format(score='0::float8')} FROM service_offer o WHERE {where}"
     limit, offset = param(PAGE_SIZE), param((page - 1) * PAGE_SIZE)
+    order = ORDERS[sort]
     sql = f"""
         WITH hits AS ({hits}),
         page AS (
-            SELECT id, score, count(*) OVER () AS total FROM hits
-            ORDER BY score DESC, price_cents ASC NULLS LAST, title, id
+            SELECT id, score, price_cents, lead_time_days, title, count(*) OVER () AS total FROM hits
+            ORDER BY {order.format(p="")}
             LIMIT {limit} OFFSET {offset}
         )
         SELECT o.id, o.title, o.description, o.service_type, org.name AS provider_name,
@@ -200,7 +233,7 @@ def build_search(
         FROM page
         JOIN service_offer o ON o.id = page.id
         JOIN organisation org ON org.tenant_id = o.tenant_id AND org.id = o.provider_organisation_id
-        ORDER BY page.score DESC, o.price_cents ASC NULLS LAST, o.title, o.id
+        ORDER BY {order.format(p="page.")}
     """
     return sql, params
 
@@ -213,12 +246,18 @@ async def search_offers(
     programme: str | None = None,
     max_price_cents: int | None = None,
     page: int = 1,
+    min_price_cents: int | None = None,
+    within_days: int | None = None,
+    sort: str = "relevance",
 ) -> SearchResults:
     """Published offers of the territory matching the text and filters, best first then cheapest.
 
-    ``commune``: only offers covering it (listed, or its whole département).
+    ``commune``: only offers covering it (listed, or its whole département); ``within_days``: only
+    offers that can start within that many days (lead time); ``sort``: a key of :data:`SORTS`.
     """
-    sql, params = build_search(query, commune, service_type, programme, max_price_cents, page)
+    sql, params = build_search(
+        query, commune, service_type, programme, max_price_cents, page, min_price_cents, within_days, sort
+    )
     async with tenant_scope(tenant_id):
         rows = await scoped_connection().fetch(sql, *params)
     hits = [
@@ -241,6 +280,16 @@ async def search_offers(
     total = rows[0]["total"] if rows else 0
     if not rows and page > 1:
         # Past the last page: count what there is, so the page can link back.
-        first = await search_offers(tenant_id, query, commune, service_type, programme, max_price_cents)
+        first = await search_offers(
+            tenant_id,
+            query,
+            commune,
+            service_type,
+            programme,
+            max_price_cents,
+            min_price_cents=min_price_cents,
+            within_days=within_days,
+            sort=sort,
+        )
         total = first.total
-    return SearchResults(hits=hits, total=total, page=page)
+    return SearchResults(hits=hits, total=total, page=page, commune=commune)

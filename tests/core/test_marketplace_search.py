@@ -52,6 +52,7 @@ async def _offer(
     departements: tuple[str, ...] = (),
     programmes: tuple[str, ...] = (),
     description: str = "",
+    lead: int = 2,
 ) -> uuid.UUID:
     connection = scoped_connection()
     offer_id = uuid.uuid4()
@@ -59,7 +60,7 @@ async def _offer(
         "INSERT INTO service_offer (id, tenant_id, provider_organisation_id, service_type, type_label, "
         "title, description, price_cents, price_unit, accepted_programmes, languages, status, "
         "lead_time_days, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{fr}', $11, 2, now(), now())",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{fr}', $11, $12, now(), now())",
         offer_id,
         tenant.id,
         provider,
@@ -71,6 +72,7 @@ async def _offer(
         unit,
         list(programmes),
         status,
+        lead,
     )
     for commune in communes:
         await connection.execute(
@@ -125,6 +127,7 @@ async def _market(runtime: Runtime) -> Market:
             price=900,
             unit="meal",
             communes=("40088",),
+            lead=5,
         )
         offers["Garde de nuit"] = await _offer(
             tenant, provider, "night_care", "Garde de nuit", status="draft", departements=("40",)
@@ -192,6 +195,32 @@ def test_filters_and_price_order(aio, market):
     assert hit.type_label == "Ménage et entretien du logement"
 
 
+def test_available_within_a_lead_time_and_a_price_range(aio, market):
+    assert titles(aio, market, service_type="meals_on_wheels", within_days=2) == ["Portage de repas"]
+    assert titles(aio, market, service_type="meals_on_wheels", within_days=5) == [
+        "Portage de repas Dax",
+        "Portage de repas",
+    ]
+    assert titles(aio, market, service_type="meals_on_wheels", within_days=0) == []
+    assert titles(aio, market, min_price_cents=1000, max_price_cents=2000) == ["Portage de repas"]
+    assert titles(aio, market, min_price_cents=2000) == ["Aide ménagère"]  # « prix sur demande » excluded
+
+
+def test_sorted_by_relevance_price_or_lead_time(aio, market):
+    meals = {"service_type": "meals_on_wheels"}
+    assert titles(aio, market, query="repas dax", **meals)[0] == "Portage de repas Dax"  # best match first
+    assert titles(aio, market, query="repas dax", sort="price", **meals) == [
+        "Portage de repas Dax",  # 9,00 €
+        "Portage de repas",  # 10,50 €
+    ]
+    assert titles(aio, market, query="repas dax", sort="lead_time", **meals) == [
+        "Portage de repas",  # 2 days
+        "Portage de repas Dax",  # 5 days
+    ]
+    everything = titles(aio, market, sort="price")
+    assert everything[-1] == "Soins infirmiers à domicile"  # no price: last
+
+
 def test_another_tenant_sees_none_of_these_offers(aio, runtime, market):
     other = aio.run(onboard_territory(runtime.plugins, "m-" + uuid.uuid4().hex[:10], "Autre", ["40"], []))
     assert aio.run(search_offers(other.id, query="aide menagere")).hits == []
@@ -207,6 +236,9 @@ def test_another_tenant_sees_none_of_these_offers(aio, runtime, market):
         ({"programme": "Robert'); DROP"}, "programme"),
         ({"max_price_cents": -1}, "prix_max"),
         ({"page": 0}, "page"),
+        ({"min_price_cents": 3000, "max_price_cents": 1000}, "prix_min"),
+        ({"within_days": -1}, "delai"),
+        ({"sort": "random()"}, "tri"),
     ],
 )
 def test_bad_input_is_refused_with_the_field(aio, market, kwargs, field):

@@ -54,7 +54,7 @@ def search_by_typing(page: Page, q: str, commune: str = "") -> None:
     with page.expect_response(is_htmx_search):
         field.press_sequentially(q)
     if commune:
-        commune_field = page.get_by_label("Commune (code INSEE)", exact=True)
+        commune_field = page.get_by_label("Commune", exact=True)
         with page.expect_response(
             lambda r: f"commune={commune}" in r.url and r.request.headers.get("hx-request") == "true"
         ):
@@ -88,7 +88,7 @@ def test_typing_updates_the_results_in_place_and_the_url_is_shareable(page: Page
     shared = page.url
     page.goto(shared)
     expect(page.get_by_label("Que cherchez-vous ?", exact=True)).to_have_value("portage de repa")
-    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_value(COMMUNE)
+    expect(page.get_by_label("Commune", exact=True)).to_have_value(COMMUNE)
     expect(offer_titles(page).filter(has_text=re.compile(r"^Portage de repas$"))).to_have_count(1)
 
 
@@ -99,7 +99,7 @@ def test_the_search_works_without_javascript(browser: Browser, live_server: str)
         page = context.new_page()
         open_search(page)
         page.get_by_label("Que cherchez-vous ?", exact=True).fill("aide menagere")
-        page.get_by_label("Commune (code INSEE)", exact=True).fill(COMMUNE)
+        page.get_by_label("Commune", exact=True).fill(COMMUNE)
         page.get_by_role("button", name="Rechercher", exact=True).click()
         expect(page).to_have_url(re.compile(rf"q=aide\+menagere.*commune={COMMUNE}"))
         expect(offer_titles(page).filter(has_text=re.compile(r"^Aide ménagère$"))).to_have_count(1)
@@ -145,7 +145,7 @@ def test_the_keyboard_reaches_the_search_field_the_type_then_opens_a_result(page
     # choose a type with the keyboard only: the results follow (htmx on change)
     with page.expect_response(lambda r: "type=" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowDown")
-    for _ in range(3):  # programme, max price, « Rechercher »
+    for _ in range(6):  # programme, min price, max price, lead time, sort, « Rechercher »
         page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Rechercher", exact=True)).to_be_focused()
     with page.expect_response(is_htmx_search):
@@ -166,7 +166,7 @@ def test_the_keyboard_reaches_the_search_field_the_type_then_opens_a_result(page
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name=HEADING)).to_be_visible()
     assert search_params(page.url) == search_params(searched), (page.url, searched)
-    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_value(COMMUNE)
+    expect(page.get_by_label("Commune", exact=True)).to_have_value(COMMUNE)
     expect(results(page).locator("li.offer h3 a").first).to_have_text(title)
 
 
@@ -267,7 +267,7 @@ def test_at_200_percent_zoom_the_form_and_results_remain_usable(zoomed_page: Pag
     expect(first.get_by_role("heading", level=3)).to_be_in_viewport()
     fits, sizes = no_horizontal_scroll(page)
     assert fits, f"horizontal scroll with results: {sizes}"
-    for label in ("Que cherchez-vous ?", "Commune (code INSEE)", "Type de service", "Prix maximal (€)"):
+    for label in ("Que cherchez-vous ?", "Commune", "Type de service", "Prix maximal (€)"):
         field = page.get_by_label(label, exact=True)
         field.scroll_into_view_if_needed()
         box = field.bounding_box()
@@ -315,7 +315,7 @@ def test_the_search_page_has_no_serious_accessibility_violation(audit_page: Page
     found["search, with results (htmx)"] = axe_violations(page)
 
     # a bad commune, typed: the results region says why (htmx, 422)
-    commune = page.get_by_label("Commune (code INSEE)", exact=True)
+    commune = page.get_by_label("Commune", exact=True)
     commune.fill("")
     with page.expect_response(lambda r: "commune=4019x" in r.url and r.status == 422):
         commune.press_sequentially("4019x")
@@ -325,7 +325,7 @@ def test_the_search_page_has_no_serious_accessibility_violation(audit_page: Page
     expect(commune).to_have_attribute("aria-invalid", "true")
     expect(commune).to_have_attribute("aria-describedby", "search-commune-error")
     expect(page.locator("#search-commune-error")).to_contain_text("code INSEE")
-    expect(commune).to_have_accessible_description(re.compile("code INSEE de commune"))
+    expect(commune).to_have_accessible_description(re.compile("commune introuvable"))
     expect(commune).to_be_focused()
     expect(commune).to_have_value("4019x")
     found["search, invalid commune (htmx)"] = axe_violations(page)
@@ -343,7 +343,7 @@ def test_the_search_page_has_no_serious_accessibility_violation(audit_page: Page
     open_search(page, f"{SEARCH}?commune=4019x")
     error = page.locator("#search-commune-error")
     expect(error).to_contain_text("code INSEE")
-    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Commune", exact=True)).to_have_attribute("aria-invalid", "true")
     found["search, invalid commune (inline error)"] = axe_violations(page)
 
     open_first_offer(page)

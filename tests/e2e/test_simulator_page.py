@@ -40,7 +40,7 @@ def test_the_questionnaire_with_the_keyboard_updates_the_results(audit_page: Pag
     with page.expect_response(is_htmx_answer("age=84")):
         page.keyboard.type("84")
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_be_focused()
+    expect(page.get_by_label("Commune", exact=True)).to_be_focused()
     with page.expect_response(is_htmx_answer("commune=40192")):
         page.keyboard.type("40192")
     page.keyboard.press("Tab")
@@ -76,19 +76,19 @@ def test_the_questionnaire_with_the_keyboard_updates_the_results(audit_page: Pag
     found["results (htmx)"] = axe_violations(page)
 
     # a wrong commune: said beside the field and in the results, without leaving the page
-    commune = page.get_by_label("Commune (code INSEE)", exact=True)
+    commune = page.get_by_label("Commune", exact=True)
     commune.focus()
     with page.expect_response(lambda r: is_htmx_answer("commune=4019x")(r) and r.status == 422):
         page.keyboard.press("End")
         page.keyboard.press("Backspace")
         page.keyboard.type("x")
-    expect(page.locator("#aides-commune-message")).to_contain_text("code INSEE de commune")
-    expect(results.get_by_role("alert")).to_contain_text("code INSEE de commune")
+    expect(page.locator("#aides-commune-message")).to_contain_text("commune introuvable")
+    expect(results.get_by_role("alert")).to_contain_text("commune introuvable")
     found["invalid commune (htmx)"] = axe_violations(page)
 
     # the pushed URL, opened afresh: the same answers and results, without htmx
     page.goto(page.url)
-    expect(page.get_by_label("Commune (code INSEE)", exact=True)).to_have_value("4019x")
+    expect(page.get_by_label("Commune", exact=True)).to_have_value("4019x")
     expect(page.locator("#aides-commune-error")).to_contain_text("code INSEE")
     found["invalid commune (whole page)"] = axe_violations(page)
 

@@ -94,7 +94,7 @@ def test_the_form_is_prefilled_and_the_eligibility_follows_the_answers(browser, 
     assert page.status_code == 200, page.text
     assert page.headers["cache-control"] == "no-store"
     assert "Jeanne Lafitte" in page.text
-    assert 'id="demande-commune" name="commune" value="40192"' in page.text  # from her file
+    assert 'id="demande-commune" name="commune" value="Mont-de-Marsan (40)"' in page.text  # from her file
     assert 'value="seul" selected' in page.text  # she lives alone
     assert ARDH in page.text and 'hx-post="/t/landes/financements/eligibilite"' in page.text
     assert "Aide ménagère" in page.text  # an offer covering her commune, for the quote
@@ -116,7 +116,7 @@ def test_the_form_is_prefilled_and_the_eligibility_follows_the_answers(browser, 
 
     wrong = browser.post(f"{BASE}/eligibilite", data=request_form(csrf, jeanne, commune="abc"), headers=HTMX)
     assert wrong.status_code == 422
-    assert "code INSEE de commune" in wrong.text and 'hx-swap-oob="true"' in wrong.text
+    assert "commune introuvable" in wrong.text and 'hx-swap-oob="true"' in wrong.text
 
 
 def test_bad_input_comes_back_inline_never_a_500(browser, landes, jeanne):

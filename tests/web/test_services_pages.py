@@ -51,7 +51,9 @@ def test_bad_commune_is_a_422_with_an_inline_message(landes, browser):
     response = browser.get(PAGE, params={"commune": "4O192"})
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
-    assert "code INSEE de commune" in response.text
+    assert "commune introuvable" in response.text
+    postcode = browser.get(PAGE, params={"commune": "40000"})
+    assert postcode.status_code == 422 and "codes postaux ne sont pas reconnus" in postcode.text
     fragment = browser.get(
         PAGE, params={"commune": "abc"}, headers={"HX-Request": "true", "HX-Target": "service-results"}
     )
@@ -65,6 +67,40 @@ def test_bad_commune_is_a_422_with_an_inline_message(landes, browser):
     )
     assert fixed.status_code == 200
     assert 'id="search-commune-hint"' in fixed.text and "search-commune-error" not in fixed.text
+
+
+def test_the_commune_is_typed_by_its_name_with_suggestions(landes, browser):
+    by_code = browser.get(PAGE, params={"q": "aide menagere", "commune": "40192"}).text
+    for typed in ("Mont-de-Marsan", "mont de marsan", "Mont-de-Marsan (40)"):
+        html = browser.get(PAGE, params={"q": "aide menagere", "commune": typed}).text
+        assert "Aide ménagère" in html
+        assert "intervenant à Mont-de-Marsan (40)" in html
+        assert html.count('class="card offer"') == by_code.count('class="card offer"')
+    form = browser.get(PAGE).text
+    assert '<datalist id="search-communes">' in form and '<option value="Dax (40)">' in form
+    assert form.count('<option value="') > 327  # every commune of the Landes, and the other selects
+    body = browser.get(API, params={"commune": "Mont-de-Marsan"}).json()
+    assert body["commune"] == "40192" and body["total"] >= 1
+
+
+def test_lead_time_price_range_and_sort_filters_are_in_the_url(landes, browser):
+    params = {"commune": "40192", "delai": "7", "prix_min": "5", "prix_max": "30", "tri": "price"}
+    html = browser.get(PAGE, params=params).text
+    assert '<option value="7" selected>Sous une semaine</option>' in html
+    assert '<option value="price" selected>Prix croissant</option>' in html
+    assert 'value="5"' in html
+    prices = [r["price_cents"] for r in browser.get(API, params=params).json()["results"]]
+    assert prices == sorted(prices) and all(500 <= p <= 3000 for p in prices) and prices
+    within_a_week = {
+        r["title"]: r["lead_time_days"] for r in browser.get(API, params=params).json()["results"]
+    }
+    assert within_a_week["Aide ménagère"] == 2
+    today = browser.get(API, params={**params, "delai": "0"}).json()["results"]
+    assert "Aide ménagère" not in {r["title"] for r in today}
+    assert all(r["lead_time_days"] == 0 for r in today)
+    refused = browser.get(PAGE, params={"prix_min": "40", "prix_max": "10"})
+    assert refused.status_code == 422 and "le prix minimal dépasse le prix maximal" in refused.text
+    assert browser.get(API, params={"tri": "random"}).status_code == 422
 
 
 def test_page_without_filters_and_menu_on_home(landes, browser):

@@ -52,7 +52,7 @@ def test_a_discharged_retiree_sees_her_aids_and_the_offers_they_pay_for(browser,
 def test_bad_answers_come_back_inline_with_a_422(browser, landes):
     page = browser.get(f"{PAGE}?{urlencode({**JEANNE, 'commune': '4019', 'age': 'vieux', 'gir': '9'})}")
     assert page.status_code == 422
-    assert "code INSEE de commune à 5 caractères" in page.text
+    assert "commune introuvable" in page.text
     assert "âge en années" in page.text and "le GIR va de 1 à 6" in page.text
     assert 'id="aides-commune"' in page.text and 'aria-invalid="true"' in page.text
     assert "Services financés pour vous" not in page.text
@@ -67,7 +67,7 @@ def test_htmx_gets_the_results_alone_with_the_fields_messages_out_of_band(browse
     assert 'id="aides-commune-message" hx-swap-oob="true"' in answer.text
     wrong = browser.get(f"{PAGE}?{urlencode({**JEANNE, 'commune': 'abc'})}", headers=headers)
     assert wrong.status_code == 422
-    assert "code INSEE de commune" in wrong.text and 'hx-swap-oob="true"' in wrong.text
+    assert "commune introuvable" in wrong.text and 'hx-swap-oob="true"' in wrong.text
 
 
 def test_the_page_works_without_javascript_and_links_from_the_search(browser, landes):

@@ -37,6 +37,7 @@ class OfferOut(msgspec.Struct):
 
 
 class SearchOut(msgspec.Struct):
+    commune: Annotated[str | None, _doc("Code INSEE de la commune recherchée, une fois reconnue.")]
     total: int
     page: int
     pages: int
@@ -49,24 +50,33 @@ class SearchOut(msgspec.Struct):
     opt=PUBLIC.opt(),
     summary="Rechercher des services à domicile",
     description="Offres publiées du territoire, sans authentification. Texte libre en français "
-    "(accents et fautes de frappe tolérés), filtres : commune (code INSEE, couverture par commune "
-    "ou département), type de service, programme de financement accepté, prix maximal en euros. "
-    "20 résultats par page, les plus pertinents puis les moins chers d'abord. "
+    "(accents et fautes de frappe tolérés), filtres : commune (nom ou code INSEE, couverture par "
+    "commune ou département), type de service, programme de financement accepté, prix minimal et "
+    "maximal en euros, disponibilité sous N jours. 20 résultats par page, triés par pertinence "
+    "(par défaut), prix croissant (tri=price) ou délai (tri=lead_time). "
     "Paramètre invalide : 422 (RFC 9457).",
     tags=["Services"],
 )
 async def search_services_api(
     tenant: NamedDependency[TenantRecord],
     q: Annotated[str | None, QueryParameter(description="Texte recherché.")] = None,
-    commune: Annotated[str | None, QueryParameter(description="Code INSEE, p. ex. 40192.")] = None,
+    commune: Annotated[
+        str | None, QueryParameter(description="Nom ou code INSEE, p. ex. Mont-de-Marsan ou 40192.")
+    ] = None,
     service_type: Annotated[str | None, QueryParameter(name="type", description="Type de service.")] = None,
     programme: FromQuery[str | None] = None,
     prix_max: Annotated[str | None, QueryParameter(description="Prix maximal en euros.")] = None,
     page: FromQuery[str | None] = None,
+    prix_min: Annotated[str | None, QueryParameter(description="Prix minimal en euros.")] = None,
+    delai: Annotated[
+        str | None, QueryParameter(description="Disponible sous N jours (délai de mise en place).")
+    ] = None,
+    tri: Annotated[str | None, QueryParameter(description="relevance, price ou lead_time.")] = None,
 ) -> SearchOut:
-    query = parse_query(q, commune, service_type, programme, prix_max, page)
+    query = parse_query(q, commune, service_type, programme, prix_max, page, prix_min, delai, tri)
     found = await run_search(tenant, query)
     return SearchOut(
+        commune=found.commune,
         total=found.total,
         page=found.page,
         pages=found.pages,

@@ -319,7 +319,7 @@ async def _form_page(
     errors = _errors(error) if error else {}
     funders = await _funders(runtime, tenant)
     try:
-        situation = parse_situation(values)
+        situation = parse_situation(values, tenant.departements)
     except InvalidInput:
         situation = Situation()
     quote, _offer = await _quote_and_offer(tenant, values, [])
@@ -386,7 +386,7 @@ async def eligibility_fragment(
     values = _form_values(form)
     errors: dict[str, str] = {}
     try:
-        situation = parse_situation(values)
+        situation = parse_situation(values, tenant.departements)
     except InvalidInput as wrong:
         errors = {e.field: e.message for e in wrong.errors}
         situation = Situation()
@@ -446,7 +446,7 @@ async def new_request_create(
     errors: list[FieldError] = []
     situation = Situation()
     try:
-        situation = parse_situation(values)
+        situation = parse_situation(values, tenant.departements)
     except InvalidInput as wrong:
         errors += wrong.errors
     quote, offer_id = await _quote_and_offer(tenant, values, errors)
@@ -649,7 +649,7 @@ async def send_draft(
     errors: list[FieldError] = []
     situation = Situation()
     try:
-        situation = parse_situation(values)
+        situation = parse_situation(values, tenant.departements)
     except InvalidInput as wrong:
         errors += wrong.errors
     quote = _quote(values, errors)

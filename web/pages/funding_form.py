@@ -25,7 +25,7 @@ from core.financing.situation import (
     Situation,
 )
 from core.funders import VERDICT_LABELS, Assessment, Programme, Verdict
-from core.marketplace.search import COMMUNE
+from core.geo import communes
 
 FIELDS = ("age", "commune", "sortie", "retraite", "agirc", "gir", "revenus", "foyer", "mutuelle", "contrat")
 """The questionnaire's fields (query parameters of the simulator, form fields of a request)."""
@@ -59,7 +59,7 @@ def read_values(source: Mapping[str, Any]) -> dict[str, str]:
     values = {}
     for name in FIELDS:
         raw = source.get(name)
-        values[name] = raw.strip()[:20] if isinstance(raw, str) else ""
+        values[name] = raw.strip()[: 80 if name == "commune" else 20] if isinstance(raw, str) else ""
     return values
 
 
@@ -83,14 +83,19 @@ def _yes_no(values: dict[str, str], name: str, errors: list[FieldError]) -> bool
     return YES_NO[text]
 
 
-def parse_situation(values: dict[str, str]) -> Situation:
-    """The situation the answers describe; :class:`InvalidInput` naming every wrong field."""
+def parse_situation(values: dict[str, str], departements: tuple[str, ...] = ()) -> Situation:
+    """The situation the answers describe; :class:`InvalidInput` naming every wrong field.
+
+    The commune may be typed by its name or INSEE code (homonyms: the territory's ``departements``
+    first)."""
     errors: list[FieldError] = []
     age = _number(values, "age", 0, 130, "âge en années : un nombre entier de 0 à 130", errors)
-    commune = values["commune"].upper() or None
-    if commune is not None and not COMMUNE.match(commune):
-        errors.append(FieldError("commune", "code INSEE de commune à 5 caractères, par exemple 40192"))
-        commune = None
+    commune = None
+    if values["commune"]:
+        try:
+            commune = communes.resolve(values["commune"], departements).code
+        except InvalidInput as refused:
+            errors.extend(refused.errors)
     days = _number(
         values, "sortie", 0, 3650, "nombre de jours depuis la sortie de l'hôpital, de 0 à 3 650", errors
     )
@@ -155,7 +160,7 @@ def situation_values(situation: Situation) -> dict[str, str]:
             income = code
     return {
         "age": "" if situation.age is None else str(situation.age),
-        "commune": situation.commune_insee or "",
+        "commune": communes.name_of(situation.commune_insee) if situation.commune_insee else "",
         "sortie": "" if situation.days_since_discharge is None else str(situation.days_since_discharge),
         "retraite": situation.pension_scheme.value if situation.pension_scheme else "",
         "agirc": yes_no(situation.agirc_arrco),

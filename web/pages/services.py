@@ -26,8 +26,9 @@ from litestar.response import Template
 
 from core.access.policy import Actor, Permission, decide
 from core.errors import FieldError, InvalidInput, NotFound
+from core.geo import communes
 from core.marketplace.public import PublicOffer, public_offer
-from core.marketplace.search import SearchResults, search_offers
+from core.marketplace.search import SORTS, SearchResults, search_offers
 from core.marketplace.taxonomy import taxonomy
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
@@ -38,7 +39,15 @@ from web.pages.nav import navigation
 RESULTS_ID = "service-results"
 MAX_RETURN_CHARS = 600
 """Longest ``retour`` read: the search's own query string is far shorter."""
-FIELD_MESSAGES = ("commune", "type", "programme", "prix_max")
+WITHIN_CHOICES = (
+    ("0", "Dès aujourd'hui"),
+    ("2", "Sous 2 jours"),
+    ("7", "Sous une semaine"),
+    ("15", "Sous 15 jours"),
+    ("30", "Sous un mois"),
+)
+"""« Disponible »: lead times offered in the form (any number of days works in the URL)."""
+FIELD_MESSAGES = ("commune", "type", "programme", "prix_min", "prix_max", "delai", "tri")
 """Fields whose message (hint or error) an htmx answer swaps out of band."""
 
 
@@ -52,6 +61,10 @@ class ServiceQuery:
     programme: str = ""
     max_price: str = ""
     page: int = 1
+    min_price: str = ""
+    within: str = ""
+    """« Disponible sous N jours » (the offer's lead time)."""
+    sort: str = ""
 
     def params(self, **changes: Any) -> str:
         """The query string of this search with ``changes`` (empty values left out)."""
@@ -60,7 +73,10 @@ class ServiceQuery:
             "commune": self.commune,
             "type": self.service_type,
             "programme": self.programme,
+            "prix_min": self.min_price,
             "prix_max": self.max_price,
+            "delai": self.within,
+            "tri": self.sort,
             "page": self.page,
         }
         values.update(changes)
@@ -72,23 +88,41 @@ class ServiceQuery:
         params = self.params()
         return "?" + urlencode({"retour": params[1:]}) if params else ""
 
-    def search_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`search_offers`; raises :class:`InvalidInput` on bad input."""
-        errors = []
-        max_price_cents = None
-        if self.max_price:
-            if not self.max_price.isdigit() or len(self.max_price) > 7:
-                errors.append(FieldError("prix_max", "prix maximal en euros, un nombre entier"))
-            else:
-                max_price_cents = int(self.max_price) * 100
+    def search_arguments(self, departements: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Keyword arguments of :func:`search_offers`; raises :class:`InvalidInput` naming every
+        wrong field. The commune may be typed as a name (« Dax », « St-Paul-lès-Dax (40) ») or an
+        INSEE code; homonyms are told apart by the territory's ``departements``."""
+        errors: list[FieldError] = []
+        commune = None
+        if self.commune:
+            try:
+                commune = communes.resolve(self.commune, departements).code
+            except InvalidInput as refused:
+                errors.extend(refused.errors)
+        prices = {}
+        for field, text in (("prix_min", self.min_price), ("prix_max", self.max_price)):
+            if text and (not text.isdigit() or len(text) > 7):
+                errors.append(FieldError(field, "prix en euros, un nombre entier"))
+            elif text:
+                prices[field] = int(text) * 100
+        within = None
+        if self.within and (not self.within.isdigit() or len(self.within) > 3):
+            errors.append(FieldError("delai", "un nombre de jours"))
+        elif self.within:
+            within = int(self.within)
+        if self.sort and self.sort not in SORTS:
+            errors.append(FieldError("tri", "tri par pertinence, prix ou délai"))
         if errors:
             raise InvalidInput("recherche invalide", errors)
         return {
             "query": self.q,
-            "commune": self.commune.upper() or None,
+            "commune": commune,
             "service_type": self.service_type or None,
             "programme": self.programme or None,
-            "max_price_cents": max_price_cents,
+            "max_price_cents": prices.get("prix_max"),
+            "min_price_cents": prices.get("prix_min"),
+            "within_days": within,
+            "sort": self.sort or "relevance",
             "page": self.page,
         }
 
@@ -100,16 +134,22 @@ def parse_query(
     programme: str | None,
     max_price: str | None,
     page: str | None,
+    min_price: str | None = None,
+    within: str | None = None,
+    sort: str | None = None,
 ) -> ServiceQuery:
     """Trim the raw parameters; a page that is not a number is page 1."""
     number = int(page) if page and page.isdigit() and len(page) <= 4 else 1
     return ServiceQuery(
         q=(q or "").strip()[:200],
-        commune=(commune or "").strip()[:10],
+        commune=(commune or "").strip()[:80],
         service_type=(service_type or "").strip()[:40],
         programme=(programme or "").strip()[:60],
         max_price=(max_price or "").strip()[:10],
         page=max(number, 1),
+        min_price=(min_price or "").strip()[:10],
+        within=(within or "").strip()[:4],
+        sort=(sort or "").strip()[:12],
     )
 
 
@@ -122,12 +162,20 @@ def query_from_return(retour: str | None) -> ServiceQuery:
         return found[0] if found else None
 
     return parse_query(
-        first("q"), first("commune"), first("type"), first("programme"), first("prix_max"), first("page")
+        first("q"),
+        first("commune"),
+        first("type"),
+        first("programme"),
+        first("prix_max"),
+        first("page"),
+        first("prix_min"),
+        first("delai"),
+        first("tri"),
     )
 
 
 async def run_search(tenant: TenantRecord, query: ServiceQuery) -> SearchResults:
-    return await search_offers(tenant.id, **query.search_arguments())
+    return await search_offers(tenant.id, **query.search_arguments(tenant.departements))
 
 
 @get("/t/{slug:str}/services", opt=PUBLIC.opt(), include_in_schema=False)
@@ -140,9 +188,12 @@ async def services_page(
     programme: FromQuery[str | None] = None,
     prix_max: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
+    prix_min: FromQuery[str | None] = None,
+    delai: FromQuery[str | None] = None,
+    tri: FromQuery[str | None] = None,
 ) -> Template:
     """« Trouver un service »: the form and one page of results (the results alone for htmx)."""
-    query = parse_query(q, commune, service_type, programme, prix_max, page)
+    query = parse_query(q, commune, service_type, programme, prix_max, page, prix_min, delai, tri)
     results: SearchResults | None = None
     errors: dict[str, str] = {}
     try:
@@ -157,6 +208,10 @@ async def services_page(
         "results": results,
         "errors": errors,
         "service_types": list(taxonomy().values()),
+        "sorts": SORTS,
+        "within_choices": WITHIN_CHOICES,
+        "territory_communes": communes.of_departements(tenant.departements),
+        "commune_label": communes.name_of(results.commune) if results and results.commune else "",
         "results_id": RESULTS_ID,
         "field_messages": FIELD_MESSAGES,
     }

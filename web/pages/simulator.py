@@ -131,7 +131,7 @@ async def simulator_page(
     answers: list[Answer] = []
     offers: list[CoveredOffer] = []
     try:
-        situation = parse_situation(values)
+        situation = parse_situation(values, tenant.departements)
     except InvalidInput as refused:
         errors = {e.field: e.message for e in refused.errors} or {"form": refused.detail}
     else:

@@ -1,0 +1,1 @@
+"""French geography shared by every module: the communes of the official geographic code."""
