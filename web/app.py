@@ -61,11 +61,14 @@ from web.pages.funder import FUNDER_PAGES
 from web.pages.funding import FUNDING_PAGES
 from web.pages.home import platform_home, tenant_home
 from web.pages.links import LINKS_PAGES
+from web.pages.moderation import MODERATION_PAGES
 from web.pages.orders import ORDERS_PAGES
 from web.pages.people import PEOPLE_PAGES
 from web.pages.portal import PORTAL_PAGES
 from web.pages.portal_export import EXPORT_PAGES
+from web.pages.portal_orders import PORTAL_ORDER_PAGES
 from web.pages.provider import PROVIDER_PAGES
+from web.pages.provider_profile import PROVIDER_PROFILE_PAGES
 from web.pages.services import SERVICES_PAGES
 from web.pages.simulator import SIMULATOR_PAGES
 from web.problems import EXCEPTION_HANDLERS
@@ -130,7 +133,10 @@ def create_app(runtime: Runtime, *, start_jobs: bool = True) -> Litestar:
             *LINKS_PAGES,
             *FOLLOWUP_PAGES,
             *PROVIDER_PAGES,
+            *PROVIDER_PROFILE_PAGES,
             *ORDERS_PAGES,
+            *PORTAL_ORDER_PAGES,
+            *MODERATION_PAGES,
             *SERVICES_PAGES,
             *SIMULATOR_PAGES,
             *FUNDING_PAGES,

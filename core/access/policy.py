@@ -32,6 +32,9 @@ class Permission(StrEnum):
     person's data still decided by consent)."""
     OFFERS = "offers.manage"
     """A service provider's console: its offers, their coverage, the orders it receives."""
+    OFFERS_MODERATE = "offers.moderate"
+    """The territory's moderation of the marketplace: every provider's offers, suspend one with a
+    reason (it leaves the search, its public page and the exports), reinstate it."""
     FOLLOW_UP = "followup.read"
     """The territory's follow-up records, indicators and exports (pseudonymous)."""
     FUNDING = "funding.requests"
@@ -45,10 +48,12 @@ _DIRECTORY = frozenset({Permission.DIRECTORY_READ})
 _FILES = frozenset({Permission.PERSON_FILES})
 _WORK = _FILES | {Permission.PROPOSALS}
 _FUNDING = frozenset({Permission.FUNDING})
+_TERRITORY = frozenset({Permission.TENANT_ADMIN, Permission.FOLLOW_UP, Permission.OFFERS_MODERATE})
+"""The territory's own staff (its admins and coordinators): administration, follow-up, moderation."""
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
-    Role.COORDINATOR: _BASE | _DIRECTORY | _WORK | _FUNDING | {Permission.TENANT_ADMIN, Permission.FOLLOW_UP},
+    Role.TERRITORY_ADMIN: _BASE | _DIRECTORY | _TERRITORY,
+    Role.COORDINATOR: _BASE | _DIRECTORY | _WORK | _FUNDING | _TERRITORY,
     Role.PROFESSIONAL: _BASE | _DIRECTORY | _WORK | _FUNDING,
     Role.SOCIAL_WORKER: _BASE | _DIRECTORY | _WORK | _FUNDING,
     Role.PROVIDER_STAFF: _BASE | _DIRECTORY | _WORK | {Permission.OFFERS},

@@ -159,7 +159,7 @@ def _service(
         "modes_accueil": list(mapping.modes_accueil),
         "frais": fees,
         "frais_precisions": precision,
-        "zone_eligibilite": list(offer.communes + offer.departements) or None,
+        "zone_eligibilite": list(offer.covered_communes + offer.covered_departements) or None,
         "mobilisable_par": ["professionnels", "usagers"],
     }
     if link is not None:

@@ -37,7 +37,15 @@ from core.db.scope import tenant_scope
 from core.errors import FieldError, Forbidden, NotFound
 from core.identity.roles import ORGANISATION_LABELS, OrganisationKind
 from core.locale import LOCALE
-from core.marketplace.offers import Offer, OfferInput, _columns, _offer, _provider, _write_coverage
+from core.marketplace.offers import (
+    OFFER_SELECT,
+    Offer,
+    OfferInput,
+    _columns,
+    _offer,
+    _write_coverage,
+    provider_scope,
+)
 from core.marketplace.search import UNIT_LABELS
 from core.runtime import Runtime
 
@@ -130,7 +138,7 @@ def importer_for(actor: Actor, *, any_provider: bool = False) -> Importer:
     provider's staff (their own organisation's offers only).
     """
     if not any_provider:
-        tenant_id, organisation_id = _provider(actor)
+        tenant_id, organisation_id = provider_scope(actor)
         return Importer(tenant_id, organisation_id, audit_actor(actor))
     decision = decide(actor, Permission.TENANT_ADMIN, actor.tenant_id)
     if not decision.allowed or actor.tenant_id is None:
@@ -214,22 +222,12 @@ class ProviderOffers:
     offers: tuple[Offer, ...]
 
 
-_SELECT_OFFERS = """
-    SELECT o.*,
-           ARRAY(SELECT c.commune_insee FROM offer_coverage c WHERE c.offer_id = o.id
-                 AND c.commune_insee IS NOT NULL ORDER BY c.commune_insee) AS communes,
-           ARRAY(SELECT c.departement FROM offer_coverage c WHERE c.offer_id = o.id
-                 AND c.departement IS NOT NULL ORDER BY c.departement) AS departements
-    FROM service_offer o
-"""
-
-
 async def published_catalogue(tenant_id: uuid.UUID) -> list[ProviderOffers]:
     """The territory's published offers by provider: providers by name, offers by title."""
     async with tenant_scope(tenant_id):
         connection = scoped_connection()
         rows = await connection.fetch(
-            _SELECT_OFFERS + " WHERE o.status = 'published' ORDER BY o.title, o.service_type, o.id"
+            OFFER_SELECT + " WHERE o.status = 'published' ORDER BY o.title, o.service_type, o.id"
         )
         providers = await connection.fetch(
             "SELECT id, name, kind, siret, finess_et, finess_ej, commune_insee FROM organisation "
@@ -317,10 +315,13 @@ def next_status(current: str | None, wanted: str | None) -> str | None:
     """The status an import gives an offer now ``current`` (None: new); None when not allowed.
 
     A new offer is a draft unless published; « en pause » asked of a draft keeps it a draft (it
-    was never public); an offer once published never becomes a draft again.
+    was never public); an offer once published never becomes a draft again; a suspended offer keeps
+    its status (only the territory lifts a suspension).
     """
     if current is None:
         return "published" if wanted == "published" else "draft"
+    if current == "suspended":
+        return current if wanted in (None, current) else None
     if wanted is None or wanted == current:
         return current
     if wanted == "published":
@@ -335,11 +336,11 @@ async def _existing(
 ) -> tuple[dict[uuid.UUID, tuple[uuid.UUID, Offer]], list[Any]]:
     connection = scoped_connection()
     ids = list({offer_id for plan in plans for offer_id in plan.ids})
-    rows = await connection.fetch(_SELECT_OFFERS + " WHERE o.id = ANY($1::uuid[]) FOR UPDATE OF o", ids)
+    rows = await connection.fetch(OFFER_SELECT + " WHERE o.id = ANY($1::uuid[]) FOR UPDATE OF o", ids)
     by_id = {row["id"]: (row["provider_organisation_id"], _offer(row)) for row in rows}
     providers = list({plan.provider_id for plan in plans if plan.match_title})
     titled = await connection.fetch(
-        _SELECT_OFFERS + " WHERE o.provider_organisation_id = ANY($1::uuid[]) ORDER BY o.created_at, o.id "
+        OFFER_SELECT + " WHERE o.provider_organisation_id = ANY($1::uuid[]) ORDER BY o.created_at, o.id "
         "FOR UPDATE OF o",
         providers,
     )
@@ -432,11 +433,15 @@ async def apply_offers(
             status = next_status(current.status if current else None, plan.status)
             if status is None:
                 assert current is not None
+                because = (
+                    "seul le territoire peut lever la suspension"
+                    if current.suspended
+                    else "elle ne redevient pas brouillon (mettez-la en pause)"
+                )
                 problems.append(
                     ImportProblem(
                         plan.where,
-                        f"l'offre est « {current.status_label.lower()} » : elle ne redevient pas brouillon "
-                        "(mettez-la en pause)",
+                        f"l'offre est « {current.status_label.lower()} » : {because}",
                         "status",
                         plan.line,
                     )
@@ -499,7 +504,9 @@ async def _write(
         report.created += 1
         return offer_id
     before = current.as_input()
-    data = replace(plan.data, **{name: getattr(before, name) for name in plan.keep})
+    # Imports know no sites: the coverage a provider gave its sites is kept as it is.
+    kept = {name: getattr(before, name) for name in (*plan.keep, "site_coverage")}
+    data = replace(plan.data, **kept)
     if _comparable(data) == _comparable(before) and status == current.status:
         report.unchanged += 1
         return current.id
@@ -514,7 +521,7 @@ async def _write(
         *_columns(data),
         status,
     )
-    await _write_coverage(importer.tenant_id, current.id, data)
+    await _write_coverage(importer.tenant_id, current.id, data, plan.provider_id)
     detail = {"source": source, "status": status}
     if status != current.status:
         detail["from"] = current.status

@@ -251,8 +251,8 @@ def service_of(
                 else f"par {UNIT_LABELS.get(offer.price_unit, offer.price_unit)}",
             }
         ]
-    areas = [("communes", "Commune", code) for code in offer.communes]
-    areas += [("departements", "Département", code) for code in offer.departements]
+    areas = [("communes", "Commune", code) for code in offer.covered_communes]
+    areas += [("departements", "Département", code) for code in offer.covered_departements]
     service["service_areas"] = [
         {
             "id": _id(sid, f"service_area:{code}"),

@@ -4,6 +4,8 @@ An offer belongs to one organisation of the directory: only its staff (``offers.
 that organisation) see and change it. Another organisation's offer is « introuvable » (404), so
 its existence does not leak. Offers are never deleted (the application role cannot): an offer
 no longer offered is paused. Moves: draft → published, published → paused, paused → published.
+The territory may suspend a published or paused offer (``core.marketplace.moderation``): its staff
+can still edit it, but neither publish nor pause it until the territory reinstates it (paused).
 
 Every change runs in one tenant transaction with one audit entry (``offer.created``,
 ``offer.updated``, ``offer.published``, ``offer.paused``). Input is checked here, whatever the
@@ -13,6 +15,7 @@ edge (page or API), by :meth:`OfferInput.checked`, which names every wrong field
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from dataclasses import dataclass, replace
@@ -31,8 +34,22 @@ from core.marketplace.search import COMMUNE, PROGRAMME, UNIT_LABELS
 from core.marketplace.taxonomy import label_of, taxonomy
 from core.runtime import Runtime
 
-STATUSES = ("draft", "published", "paused")
-STATUS_LABELS = {"draft": "Brouillon", "published": "Publiée", "paused": "En pause"}
+STATUSES = ("draft", "published", "paused", "suspended")
+STATUS_LABELS = {
+    "draft": "Brouillon",
+    "published": "Publiée",
+    "paused": "En pause",
+    "suspended": "Suspendue par le territoire",
+}
+SUSPENSION_REASONS = {
+    "misleading": "Informations trompeuses ou inexactes",
+    "out_of_territory": "Service hors du territoire",
+    "unauthorised": "Activité non autorisée (agrément ou autorisation manquant)",
+    "duplicate": "Doublon d'une autre offre",
+    "complaint": "Réclamation en cours d'examen",
+    "other": "Autre motif",
+}
+"""Why the territory suspends an offer (``moderation_reason``), with the label its provider reads."""
 MOVES = {("draft", "published"), ("published", "paused"), ("paused", "published")}
 """Allowed status changes (from, to); a draft is never deleted nor paused: it stays unpublished."""
 MOVE_ACTIONS = {"published": "offer.published", "paused": "offer.paused"}
@@ -80,6 +97,9 @@ class OfferInput:
     accessibility: str = ""
     coverage: tuple[str, ...] = ()
     """INSEE commune codes (``40192``, ``2A004``) and/or départements (``40``, ``2B``, ``974``)."""
+    site_coverage: tuple[tuple[uuid.UUID, tuple[str, ...]], ...] = ()
+    """Where each of the provider's sites (``core.marketplace.providers``) delivers this offer: the
+    same codes, per site id. ``coverage`` is what the provider covers itself, without a site."""
 
     @property
     def communes(self) -> tuple[str, ...]:
@@ -101,7 +121,8 @@ class OfferInput:
             accepted_programmes=tuple(dict.fromkeys(p.strip().lower() for p in self.accepted_programmes)),
             languages=tuple(dict.fromkeys(code.strip().lower() for code in self.languages)),
             accessibility=self.accessibility.strip(),
-            coverage=tuple(dict.fromkeys(code.strip().upper() for code in self.coverage)),
+            coverage=_codes(self.coverage),
+            site_coverage=tuple((site, _codes(codes)) for site, codes in self.site_coverage if codes),
         )
         errors = clean._errors()
         if errors:
@@ -145,21 +166,40 @@ class OfferInput:
                     "languages", f"code de langue inconnu : {bad[0]} (deux lettres, par exemple fr, oc)"
                 )
             )
-        if not self.coverage:
+        if not self.coverage and not self.site_coverage:
             errors.append(FieldError("coverage", "indiquez au moins une commune ou un département"))
-        elif len(self.coverage) > MAX_COVERAGE:
-            errors.append(FieldError("coverage", f"{MAX_COVERAGE} codes au plus"))
-        elif bad := [
-            code for code in self.coverage if not COMMUNE.match(code) and not DEPARTEMENT.match(code)
-        ]:
-            errors.append(
-                FieldError(
-                    "coverage",
-                    f"code inconnu : {bad[0][:12]} (commune INSEE à 5 caractères comme 40192, "
-                    "ou département comme 40, 2A, 974)",
+        fields = [("coverage", self.coverage)]
+        fields += [(f"coverage_site_{site}", codes) for site, codes in self.site_coverage]
+        for field, codes in fields:
+            if len(codes) > MAX_COVERAGE:
+                errors.append(FieldError(field, f"{MAX_COVERAGE} codes au plus"))
+            elif bad := [code for code in codes if not COMMUNE.match(code) and not DEPARTEMENT.match(code)]:
+                errors.append(
+                    FieldError(
+                        field,
+                        f"code inconnu : {bad[0][:12]} (commune INSEE à 5 caractères comme 40192, "
+                        "ou département comme 40, 2A, 974)",
+                    )
                 )
-            )
         return errors
+
+
+def _codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code.strip().upper() for code in codes))
+
+
+@dataclass(frozen=True)
+class SiteCoverage:
+    """Where one of the provider's sites delivers an offer."""
+
+    site_id: uuid.UUID
+    site_name: str
+    communes: tuple[str, ...]
+    departements: tuple[str, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.communes + self.departements
 
 
 @dataclass(frozen=True)
@@ -182,6 +222,12 @@ class Offer:
     communes: tuple[str, ...]
     departements: tuple[str, ...]
     updated_at: dt.datetime
+    moderation_reason: str | None = None
+    """While suspended: a code of :data:`SUSPENSION_REASONS`."""
+    moderation_note: str = ""
+    moderated_at: dt.datetime | None = None
+    sites: tuple[SiteCoverage, ...] = ()
+    """Coverage per site of the provider (``communes``/``departements``: the provider's own)."""
 
     @property
     def type_label(self) -> str:
@@ -192,8 +238,25 @@ class Offer:
         return STATUS_LABELS.get(self.status, self.status)
 
     @property
+    def suspended(self) -> bool:
+        return self.status == "suspended"
+
+    @property
+    def moderation_reason_label(self) -> str:
+        return SUSPENSION_REASONS.get(self.moderation_reason or "", self.moderation_reason or "")
+
+    @property
     def coverage(self) -> tuple[str, ...]:
         return self.communes + self.departements
+
+    @property
+    def covered_communes(self) -> tuple[str, ...]:
+        """Every commune it is delivered to, from the provider itself or any of its sites."""
+        return tuple(sorted({*self.communes, *(c for site in self.sites for c in site.communes)}))
+
+    @property
+    def covered_departements(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.departements, *(d for site in self.sites for d in site.departements)}))
 
     @property
     def next_statuses(self) -> list[str]:
@@ -214,18 +277,25 @@ class Offer:
             languages=self.languages,
             accessibility=self.accessibility,
             coverage=self.coverage,
+            site_coverage=tuple((site.site_id, site.codes) for site in self.sites),
         )
 
 
-_SELECT = """
+OFFER_SELECT = """
     SELECT o.*,
            ARRAY(SELECT c.commune_insee FROM offer_coverage c WHERE c.offer_id = o.id
-                 AND c.commune_insee IS NOT NULL ORDER BY c.commune_insee) AS communes,
+                 AND c.site_id IS NULL AND c.commune_insee IS NOT NULL ORDER BY c.commune_insee) AS communes,
            ARRAY(SELECT c.departement FROM offer_coverage c WHERE c.offer_id = o.id
-                 AND c.departement IS NOT NULL ORDER BY c.departement) AS departements
+                 AND c.site_id IS NULL AND c.departement IS NOT NULL ORDER BY c.departement) AS departements,
+           ARRAY(SELECT jsonb_build_object('site', s.id, 'name', s.name,
+                        'communes', array_remove(array_agg(c.commune_insee ORDER BY c.commune_insee), NULL),
+                        'departements', array_remove(array_agg(c.departement ORDER BY c.departement), NULL))
+                 FROM offer_coverage c JOIN provider_site s ON s.id = c.site_id
+                 WHERE c.offer_id = o.id GROUP BY s.id, s.name ORDER BY lower(s.name)) AS sites
     FROM service_offer o
-    WHERE o.provider_organisation_id = $1
 """
+"""Offers with their coverage (the provider's own, then per site), for :func:`_offer`; add a WHERE."""
+_SELECT = OFFER_SELECT + " WHERE o.provider_organisation_id = $1"
 
 
 def _offer(row: asyncpg.Record) -> Offer:
@@ -246,10 +316,24 @@ def _offer(row: asyncpg.Record) -> Offer:
         communes=tuple(row["communes"]),
         departements=tuple(row["departements"]),
         updated_at=row["updated_at"],
+        moderation_reason=row.get("moderation_reason"),
+        moderation_note=row.get("moderation_note") or "",
+        moderated_at=row.get("moderated_at"),
+        sites=tuple(_site_coverage(item) for item in row["sites"]),
     )
 
 
-def _provider(actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+def _site_coverage(item: str | dict[str, object]) -> SiteCoverage:
+    data = json.loads(item) if isinstance(item, str) else item
+    return SiteCoverage(
+        uuid.UUID(str(data["site"])),
+        str(data["name"]),
+        tuple(data["communes"]),  # type: ignore[arg-type]
+        tuple(data["departements"]),  # type: ignore[arg-type]
+    )
+
+
+def provider_scope(actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
     """The actor's tenant and organisation; :class:`Forbidden` unless they manage offers for one."""
     decision = decide(actor, Permission.OFFERS, actor.tenant_id)
     if not decision.allowed:
@@ -273,14 +357,36 @@ async def _audit(actor: Actor, action: str, offer_id: uuid.UUID, detail: dict[st
     await append(Record(audit_actor(actor), action, Outcome.SUCCESS, "service_offer", str(offer_id), detail))
 
 
-async def _write_coverage(tenant_id: uuid.UUID, offer_id: uuid.UUID, data: OfferInput) -> None:
+async def _write_coverage(
+    tenant_id: uuid.UUID, offer_id: uuid.UUID, data: OfferInput, organisation_id: uuid.UUID | None = None
+) -> None:
+    """Replace the offer's coverage; sites must be ``organisation_id``'s (:class:`InvalidInput`)."""
     connection = scoped_connection()
+    if data.site_coverage:
+        wanted = [site for site, _codes in data.site_coverage]
+        owned = {
+            row["id"]
+            for row in await connection.fetch(
+                "SELECT id FROM provider_site WHERE organisation_id = $1 AND id = ANY($2::uuid[])",
+                organisation_id,
+                wanted,
+            )
+        }
+        if unknown := [site for site in wanted if site not in owned]:
+            raise InvalidInput(
+                "offre invalide",
+                [FieldError(f"coverage_site_{unknown[0]}", "site inconnu de votre structure")],
+            )
     await connection.execute("DELETE FROM offer_coverage WHERE offer_id = $1", offer_id)
+    rows: list[tuple[object, ...]] = []
+    for site, codes in ((None, data.coverage), *data.site_coverage):
+        for code in codes:
+            commune = code if COMMUNE.match(code) else None
+            rows.append((uuid.uuid4(), tenant_id, offer_id, commune, None if commune else code, site))
     await connection.executemany(
-        "INSERT INTO offer_coverage (id, tenant_id, offer_id, commune_insee, departement) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        [(uuid.uuid4(), tenant_id, offer_id, code, None) for code in data.communes]
-        + [(uuid.uuid4(), tenant_id, offer_id, None, code) for code in data.departements],
+        "INSERT INTO offer_coverage (id, tenant_id, offer_id, commune_insee, departement, site_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        rows,
     )
 
 
@@ -304,7 +410,7 @@ def _columns(data: OfferInput) -> list[object]:
 
 async def list_offers(actor: Actor) -> list[Offer]:
     """The actor's organisation's offers, every status, most recently changed first."""
-    tenant_id, organisation_id = _provider(actor)
+    tenant_id, organisation_id = provider_scope(actor)
     async with tenant_scope(tenant_id):
         rows = await scoped_connection().fetch(
             _SELECT + " ORDER BY o.updated_at DESC, o.title", organisation_id
@@ -314,14 +420,14 @@ async def list_offers(actor: Actor) -> list[Offer]:
 
 async def get_offer(actor: Actor, offer_id: uuid.UUID) -> Offer:
     """One of the actor's organisation's offers; NotFound for anyone else's."""
-    tenant_id, organisation_id = _provider(actor)
+    tenant_id, organisation_id = provider_scope(actor)
     async with tenant_scope(tenant_id):
         return await _owned(organisation_id, offer_id)
 
 
 async def create_offer(runtime: Runtime, actor: Actor, data: OfferInput) -> uuid.UUID:
     """A new draft offer of the actor's organisation, with its coverage; returns its id."""
-    tenant_id, organisation_id = _provider(actor)
+    tenant_id, organisation_id = provider_scope(actor)
     data = data.checked()
     offer_id = uuid.uuid4()
     now = runtime.clock()
@@ -338,14 +444,14 @@ async def create_offer(runtime: Runtime, actor: Actor, data: OfferInput) -> uuid
             *_columns(data),
             now,
         )
-        await _write_coverage(tenant_id, offer_id, data)
+        await _write_coverage(tenant_id, offer_id, data, organisation_id)
         await _audit(actor, "offer.created", offer_id, {"service_type": data.service_type})
     return offer_id
 
 
 async def update_offer(runtime: Runtime, actor: Actor, offer_id: uuid.UUID, data: OfferInput) -> None:
     """Replace what the offer says and where it is delivered (its status is kept)."""
-    tenant_id, organisation_id = _provider(actor)
+    tenant_id, organisation_id = provider_scope(actor)
     data = data.checked()
     async with tenant_scope(tenant_id):
         current = await _owned(organisation_id, offer_id, lock=True)
@@ -359,7 +465,7 @@ async def update_offer(runtime: Runtime, actor: Actor, offer_id: uuid.UUID, data
             runtime.clock(),
             *_columns(data),
         )
-        await _write_coverage(tenant_id, offer_id, data)
+        await _write_coverage(tenant_id, offer_id, data, organisation_id)
         await _audit(actor, "offer.updated", offer_id, {"status": current.status})
 
 
@@ -367,13 +473,20 @@ async def set_status(runtime: Runtime, actor: Actor, offer_id: uuid.UUID, status
     """Publish or pause the offer; returns the new status.
 
     :class:`InvalidInput` for an unknown status, :class:`Conflict` for a move its current status
-    does not allow (a draft cannot be paused; publishing a published offer changes nothing).
+    does not allow (a draft cannot be paused; publishing a published offer changes nothing; a
+    suspended offer waits for the territory).
     """
-    tenant_id, organisation_id = _provider(actor)
+    tenant_id, organisation_id = provider_scope(actor)
     if status not in MOVE_ACTIONS:
         raise InvalidInput("statut inconnu", [FieldError("status", "publier ou mettre en pause")])
     async with tenant_scope(tenant_id):
         current = await _owned(organisation_id, offer_id, lock=True)
+        if current.suspended:
+            raise Conflict(
+                "impossible : l'offre est suspendue par le territoire (motif : "
+                f"{current.moderation_reason_label.lower()}) ; vous pouvez la corriger, puis demandez "
+                "à la coordination du territoire de la rétablir"
+            )
         if (current.status, status) not in MOVES:
             raise Conflict(
                 f"impossible : l'offre est « {current.status_label.lower()} », "

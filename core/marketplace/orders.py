@@ -17,7 +17,19 @@ conservative: every overlapping order counts, whatever the week.
 A provider's staff (``organisation_id`` the offer's provider) accept or decline (coded reason) a
 requested order; the row is locked and its status re-read, so of two decisions the second gets a
 ``Conflict``. The provider's list carries no identity of the person (showing it needs a consent
-ground of its own): the order, its period, quantity and the person's commune.
+ground of its own): the order, its period, quantity and the person's commune. So an order the person
+or a carer places or cancels names them « la personne elle-même » or « un aidant de la personne »,
+never by name.
+
+Cancelling (``cancel_order``): the person, a carer with an active link, or the user who placed the
+order (a professional still allowed by consent to write the person's administrative data) cancels
+it; anyone else is told the order does not exist (``NotFound``). A ``requested`` order may be
+cancelled until the provider answers; an ``accepted`` one until the day before its start, since the
+provider has planned it but not yet delivered anything; once started, stopping it is agreed with the
+provider under its own terms (``Conflict``). The row is locked and its status re-read, like a
+decision, so a cancellation and a decision never both pass. A cancelled order no longer holds
+capacity; the provider's staff are notified in the application (the offer, the period, the quantity:
+no personal data).
 """
 
 from __future__ import annotations
@@ -37,6 +49,8 @@ from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from core.identity.roles import Role
+from core.marketplace.search import UNIT_LABELS
+from core.notifications.service import notify, users_of_organisation
 from core.proposals.queries import purpose_for
 from core.proposals.service import Acting, set_carrier
 from core.runtime import Runtime
@@ -59,6 +73,8 @@ DECLINE_REASONS = {
     "not_suitable": "Prestation inadaptée à la demande",
     "other": "Autre motif",
 }
+PORTAL_LABELS = {Role.PERSON: "la personne elle-même", Role.CARER: "un aidant de la personne"}
+"""How an order names the person or a carer who placed or cancelled it (the provider reads it)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,15 @@ class Order:
     @property
     def period_text(self) -> str:
         return f"du {locale.day(self.start_date)} au {locale.day(self.end_date)}"
+
+    def cancellable(self, today: dt.date) -> bool:
+        """Whether it may still be cancelled on ``today`` (Paris day): requested, or accepted and not
+        yet started."""
+        return _cancellable(self.status, self.start_date, today)
+
+
+def _cancellable(status: str, start: dt.date, today: dt.date) -> bool:
+    return status == "requested" or (status == "accepted" and start > today)
 
 
 _SELECT = (
@@ -189,6 +214,8 @@ async def _authorise(runtime: Runtime, actor: Actor, person_id: uuid.UUID) -> No
 
 
 async def _label(actor: Actor) -> str:
+    if actor.role in PORTAL_LABELS:
+        return PORTAL_LABELS[actor.role]
     name = await scoped_connection().fetchval(
         "SELECT display_name FROM user_account WHERE id = $1", actor.user_id
     )
@@ -338,6 +365,78 @@ async def decide_order(
                 str(order_id),
                 {"offer_id": str(row["offer_id"]), **({} if accept else {"reason": str(reason)})},
             )
+        )
+        found = await connection.fetchrow(_SELECT + "WHERE o.id = $1", order_id)
+    return _order(found)
+
+
+async def cancel_order(runtime: Runtime, actor: Actor, order_id: uuid.UUID) -> Order:
+    """The person, their carer or whoever placed it cancels an order still ``requested`` (or
+    ``accepted`` and not yet started); return it updated. ``NotFound`` for anyone else."""
+    if actor.tenant_id is None or actor.role is None:
+        raise Forbidden("aucun rôle dans ce territoire")
+    async with tenant_scope(actor.tenant_id):
+        known = await scoped_connection().fetchrow(
+            "SELECT o.person_id, o.ordered_by_user_id, f.provider_organisation_id FROM service_order o "
+            "JOIN service_offer f ON f.id = o.offer_id WHERE o.id = $1",
+            order_id,
+        )
+        if known is None:
+            mine = False
+        elif actor.role is Role.PERSON:
+            mine = actor.person_id == known["person_id"]
+        elif actor.role is Role.CARER:
+            mine = await _carer_of(actor, known["person_id"])
+        else:
+            mine = known["ordered_by_user_id"] == actor.user_id
+    if known is None or not mine:
+        raise NotFound("commande introuvable dans ce territoire")
+    await _authorise(runtime, actor, known["person_id"])
+    today = locale.paris_day(runtime.clock())
+    async with tenant_scope(actor.tenant_id):
+        connection = scoped_connection()
+        row = await connection.fetchrow(_SELECT + "WHERE o.id = $1 FOR UPDATE OF o", order_id)
+        current = _order(row)
+        if not current.cancellable(today):
+            if current.status == "accepted":
+                raise Conflict(
+                    f"Impossible : la prestation a commencé le {locale.day(current.start_date)} ; "
+                    f"pour l'arrêter, contactez {current.provider_name}"
+                )
+            when = locale.when(current.decided_at) if current.decided_at else ""
+            raise Conflict(
+                f"Impossible : commande déjà {current.status_label.lower()}"
+                f" par {current.decided_by_label} ({when})"
+            )
+        label = await _label(actor)
+        await connection.execute(
+            "UPDATE service_order SET status = 'cancelled', status_reason = NULL, decided_at = $2, "
+            "decided_by_label = $3 WHERE id = $1",
+            order_id,
+            runtime.clock(),
+            label,
+        )
+        await append(
+            Record(
+                audit_actor(actor),
+                "order.cancelled",
+                Outcome.SUCCESS,
+                "service_order",
+                str(order_id),
+                {"offer_id": str(current.offer_id), "from": current.status},
+            )
+        )
+        slug = await connection.fetchval(
+            "SELECT slug FROM tenant WHERE id = current_setting('app.tenant_id')::uuid"
+        )
+        unit = UNIT_LABELS.get(current.price_unit or "", "unité")
+        await notify(
+            await users_of_organisation(known["provider_organisation_id"]),
+            "order.cancelled",
+            f"Commande annulée : {current.offer_title}"[:200],
+            f"La commande {current.period_text}, {current.quantity} ({unit}) par semaine, a été annulée "
+            f"par {label}. La capacité qu'elle réservait est de nouveau disponible.",
+            f"/t/{slug}/prestataire/commandes#commande-{order_id}",
         )
         found = await connection.fetchrow(_SELECT + "WHERE o.id = $1", order_id)
     return _order(found)

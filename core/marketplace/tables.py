@@ -43,7 +43,7 @@ class ServiceOffer(Table, db=DB, tablename="service_offer"):
     languages = Array(Varchar(length=10), null=False, default=list)
     accessibility = Text(null=True, default=None)
     status = Varchar(length=10, null=False, default="draft")
-    """``draft``, ``published`` or ``paused``."""
+    """``draft``, ``published``, ``paused`` or ``suspended`` (by the territory, see moderation)."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

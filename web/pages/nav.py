@@ -37,12 +37,14 @@ MENU: tuple[tuple[str, str, Permission], ...] = (
     ("Mon dossier", "mon-dossier", Permission.PORTAL),
     ("Financements", "financements", Permission.FUNDING),
     ("Mes offres", "prestataire", Permission.OFFERS),
+    ("Modération des offres", "admin/offres", Permission.OFFERS_MODERATE),
     ("Demandes à instruire", "financeur", Permission.FUNDING_DECIDE),
     ("Suivi du territoire", "suivi", Permission.FOLLOW_UP),
     ("Protection des données", "dpo", Permission.AUDIT_REVIEW),
     ("Administration", "admin/", Permission.TENANT_ADMIN),
 )
-"""Label, path under ``/t/{slug}/`` and the permission that shows it, in menu order."""
+"""Label, path under ``/t/{slug}/`` and the permission that shows it, in menu order. The page shown
+marks the item with the longest matching path (« Modération des offres », not « Administration »)."""
 
 PUBLIC_MENU: tuple[tuple[str, str], ...] = (("Services", "services"),)
 """Label and path of the items everyone sees, signed in or not (public pages), after « Accueil »."""
@@ -54,10 +56,13 @@ def menu_items(actor: Actor | None, tenant: TenantRecord, path: str, unread: int
     items = [NavItem("Accueil", base, current=path == base)]
     for label, suffix in PUBLIC_MENU:
         items.append(NavItem(label, base + suffix, current=path.startswith(base + suffix)))
-    for label, suffix, permission in MENU:
-        if decide(actor, permission, tenant.id).allowed:
-            href = base + suffix
-            items.append(NavItem(label, href, current=path.startswith(href.rstrip("/"))))
+    allowed = [
+        (label, base + suffix)
+        for label, suffix, permission in MENU
+        if decide(actor, permission, tenant.id).allowed
+    ]
+    here = max((href for _, href in allowed if path.startswith(href.rstrip("/"))), key=len, default=None)
+    items += [NavItem(label, href, current=href == here) for label, href in allowed]
     if decide(actor, Permission.WORKSPACE, tenant.id).allowed:
         href = base + "notifications"
         items.append(

@@ -5,8 +5,8 @@ orders the offer for the person named by id (and optionally for a routed action,
 Opening the form reads the person's administrative data (consent decides, audited); ordering writes
 them. A missing or bad field comes back inline (422); no capacity left answers 409 with « Plus de
 disponibilité sur cette période »; a refused access, the French « not allowed » page (403). The
-person and their carers order from the same core service (``place_order``); their portal page is
-not part of this slice.
+person and their carers order from the same core service (``place_order``) on their portal page,
+``web/pages/portal_orders.py``, which reads the posted fields with :func:`order_fields` too.
 
 ``/t/{slug}/prestataire/commandes`` (``Permission.OFFERS``): the orders the provider received, with
 Accepter / Refuser (coded reason) on each requested one; with htmx a decision swaps only its row,
@@ -81,6 +81,38 @@ async def _refused(request: HTMXRequest, tenant: TenantRecord, error: Forbidden)
 
 
 # ---------------------------------------------------------------- ordering
+
+
+ORDER_FIELDS = ("start", "end", "quantity")
+
+
+def order_values(form: FormMultiDict) -> dict[str, str]:
+    """The posted period and quantity as typed (shown again in the form)."""
+    return {name: _text(form, name) for name in ORDER_FIELDS}
+
+
+def order_fields(
+    values: dict[str, str], today: dt.date, errors: list[FieldError] | None = None
+) -> tuple[dt.date | None, dt.date | None, int | None]:
+    """Start, end and weekly quantity of a posted order form. A malformed field (a date that is not
+    one, a quantity that is not a whole number), or any of ``errors``, raises ``InvalidInput`` with
+    the core's own checks (``validate``) of the other fields; the rest is ``place_order``'s."""
+    errors = list(errors or [])
+    quantity = int(values["quantity"]) if values["quantity"].isdigit() else None
+    if values["start"] and _date(values["start"]) is None:
+        errors.append(FieldError("start", "date invalide"))
+    if values["end"] and _date(values["end"]) is None:
+        errors.append(FieldError("end", "date invalide"))
+    if values["quantity"] and quantity is None:
+        errors.append(FieldError("quantity", "un nombre entier"))
+    if errors:
+        try:
+            validate(_date(values["start"]), _date(values["end"]), quantity, today)
+        except InvalidInput as more:
+            named = {e.field for e in errors}
+            errors += [e for e in more.errors if e.field not in named]
+        raise InvalidInput("commande invalide", errors)
+    return _date(values["start"]), _date(values["end"]), quantity
 
 
 def _order_url(tenant: TenantRecord, offer_id: uuid.UUID) -> str:
@@ -167,39 +199,16 @@ async def order_create(
     runtime: NamedDependency[Runtime],
 ) -> Template | Redirect | ClientRedirect:
     form = await request.form()
-    values = {name: _text(form, name) for name in ("start", "end", "quantity")}
+    values = order_values(form)
     person, proposal = _text(form, "personne"), _text(form, "action")
     person_id = _uuid(person)
     if person_id is None:
         raise NotFound("personne inconnue")
-    quantity = int(values["quantity"]) if values["quantity"].isdigit() else None
     try:
-        errors = []
-        if values["start"] and _date(values["start"]) is None:
-            errors.append(FieldError("start", "date invalide"))
-        if values["end"] and _date(values["end"]) is None:
-            errors.append(FieldError("end", "date invalide"))
-        if values["quantity"] and quantity is None:
-            errors.append(FieldError("quantity", "un nombre entier"))
-        if proposal and _uuid(proposal) is None:
-            errors.append(FieldError("form", "action inconnue"))
-        if errors:
-            try:
-                today = locale.paris_day(runtime.clock())
-                validate(_date(values["start"]), _date(values["end"]), quantity, today)
-            except InvalidInput as more:
-                named = {e.field for e in errors}
-                errors += [e for e in more.errors if e.field not in named]
-            raise InvalidInput("commande invalide", errors)
+        unknown = [FieldError("form", "action inconnue")] if proposal and _uuid(proposal) is None else []
+        start, end, quantity = order_fields(values, locale.paris_day(runtime.clock()), unknown)
         await place_order(
-            runtime,
-            actor,
-            offer_id,
-            person_id,
-            _date(values["start"]),
-            _date(values["end"]),
-            quantity,
-            proposal_id=_uuid(proposal),
+            runtime, actor, offer_id, person_id, start, end, quantity, proposal_id=_uuid(proposal)
         )
     except (InvalidInput, Conflict) as error:
         return await _form_page(

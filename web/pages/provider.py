@@ -46,6 +46,7 @@ from core.marketplace.offers import (
     split_codes,
     update_offer,
 )
+from core.marketplace.providers import MAX_SITES, provider_profile
 from core.marketplace.search import UNIT_LABELS
 from core.marketplace.taxonomy import taxonomy
 from core.runtime import Runtime
@@ -100,6 +101,21 @@ def _whole_number(values: dict[str, str], name: str, message: str, errors: list[
     return int(text)
 
 
+SITE_FIELD = "coverage_site_"
+"""Prefix of the coverage field of one of the provider's sites (then the site's id)."""
+
+
+def _site_coverage(values: dict[str, str]) -> tuple[tuple[uuid.UUID, tuple[str, ...]], ...]:
+    found = []
+    for name, text in values.items():
+        if name.startswith(SITE_FIELD):
+            try:
+                found.append((uuid.UUID(name.removeprefix(SITE_FIELD)), split_codes(text)))
+            except ValueError:
+                continue
+    return tuple(found)
+
+
 def parse_offer_form(values: dict[str, str]) -> OfferInput:
     """The form's strings as an :class:`OfferInput`, checked; :class:`InvalidInput` naming every
     wrong field (the page's own ones — price, numbers — and the core's)."""
@@ -124,6 +140,7 @@ def parse_offer_form(values: dict[str, str]) -> OfferInput:
         languages=split_codes(values["languages"]),
         accessibility=values["accessibility"],
         coverage=split_codes(values["coverage"]),
+        site_coverage=_site_coverage(values),
     )
     try:
         data = data.checked()
@@ -151,19 +168,28 @@ def _values(offer: Offer | None) -> dict[str, str]:
         "languages": ", ".join(offer.languages),
         "accessibility": offer.accessibility,
         "coverage": ", ".join(offer.coverage),
-    }
+    } | {f"{SITE_FIELD}{site.site_id}": ", ".join(site.codes) for site in offer.sites}
 
 
 async def _form_page(
     request: HTMXRequest,
     tenant: TenantRecord,
+    actor: Actor,
     offer: Offer | None,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    """The offer's form (new when ``offer`` is None): the form alone for htmx, 422 with errors."""
+    """The offer's form (new when ``offer`` is None): the form alone for htmx, 422 with errors.
+    One coverage field per site of the provider, beside the provider's own."""
     action = f"/t/{tenant.slug}/prestataire/offres/" + (str(offer.id) if offer else "nouvelle")
+    sites = (await provider_profile(actor)).sites
+    shown = {f"{SITE_FIELD}{site.id}" for site in sites}
+    for name in [name for name in errors or {} if name.startswith(SITE_FIELD) and name not in shown]:
+        # a site the form does not show (removed meanwhile, or made up): said beside the coverage
+        errors = {**(errors or {}), "coverage": (errors or {})[name]}
     context: dict[str, Any] = {
+        "sites": sites,
+        "site_field": SITE_FIELD,
         "tenant": tenant,
         "offer": offer,
         "action": action,
@@ -208,7 +234,8 @@ async def _list_page(
 
 
 def _form_values(form: FormMultiDict) -> dict[str, str]:
-    return {name: form_text(form, name)[:5000] for name in FIELDS}
+    sites = [name for name in form if name.startswith(SITE_FIELD)][:MAX_SITES]
+    return {name: form_text(form, name)[:5000] for name in (*FIELDS, *sites)}
 
 
 @get("/t/{slug:str}/prestataire", opt=OFFERS, include_in_schema=False, cache_control=NO_STORE)
@@ -223,9 +250,11 @@ async def offers_page(
 
 
 @get("/t/{slug:str}/prestataire/offres/nouvelle", opt=OFFERS, include_in_schema=False, cache_control=NO_STORE)
-async def new_offer_page(request: HTMXRequest, tenant: NamedDependency[TenantRecord]) -> Template:
+async def new_offer_page(
+    request: HTMXRequest, tenant: NamedDependency[TenantRecord], actor: NamedDependency[Actor]
+) -> Template:
     """The empty form of a new offer."""
-    return await _form_page(request, tenant, None, _values(None))
+    return await _form_page(request, tenant, actor, None, _values(None))
 
 
 @post(
@@ -246,7 +275,7 @@ async def new_offer_submit(
     try:
         await create_offer(runtime, actor, parse_offer_form(values))
     except InvalidInput as refused:
-        return await _form_page(request, tenant, None, values, field_errors(refused))
+        return await _form_page(request, tenant, actor, None, values, field_errors(refused))
     return done(request, _list_url(tenant, "creee"))
 
 
@@ -264,7 +293,7 @@ async def edit_offer_page(
 ) -> Template:
     """The form of one of the organisation's offers (404 for anyone else's)."""
     offer = await get_offer(actor, offer_id)
-    return await _form_page(request, tenant, offer, _values(offer))
+    return await _form_page(request, tenant, actor, offer, _values(offer))
 
 
 @post(
@@ -287,7 +316,7 @@ async def edit_offer_submit(
     try:
         await update_offer(runtime, actor, offer_id, parse_offer_form(values))
     except InvalidInput as refused:
-        return await _form_page(request, tenant, offer, values, field_errors(refused))
+        return await _form_page(request, tenant, actor, offer, values, field_errors(refused))
     return done(request, _list_url(tenant, "modifiee"))
 
 

@@ -27,7 +27,7 @@ from litestar.response import Template
 from core.access.policy import Actor, Permission, decide
 from core.errors import FieldError, InvalidInput, NotFound
 from core.geo import communes
-from core.marketplace.public import PublicOffer, public_offer
+from core.marketplace.public import PublicOffer, coverage_text, public_offer
 from core.marketplace.search import SORTS, SearchResults, search_offers
 from core.marketplace.taxonomy import taxonomy
 from core.runtime import Runtime
@@ -262,13 +262,16 @@ def order_link(
     action: str | None,
 ) -> dict[str, str]:
     """How this viewer may order: ``href`` of « Commander » (the order page, for the person named),
-    or what to do first (sign in, choose a role, open the person's file); empty for someone whose
-    role does not order (the order page's own policy, asked of :func:`decide`)."""
+    ``portal`` for the person or a carer (their portal's order form, « Commander ce service »), or
+    what to do first (sign in, choose a role, open the person's file); empty for someone whose role
+    does not order (the order pages' own policies, asked of :func:`decide`)."""
     path = f"/t/{tenant.slug}/services/offres/{offer_id}"
     if not signed_in:
         return {"login": f"/t/{tenant.slug}/login?next={quote(path)}"}
     if viewer is None:
         return {"choose": f"/t/{tenant.slug}/compte/choisir?next={quote(path)}"}
+    if decide(viewer, Permission.PORTAL, tenant.id).allowed:
+        return {"portal": f"/t/{tenant.slug}/mon-dossier/commander/{offer_id}"}
     if not decide(viewer, Permission.PROPOSALS, tenant.id).allowed:
         return {}
     person_id = _uuid(personne)
@@ -281,6 +284,12 @@ def order_link(
     if proposal_id is not None:
         params["action"] = str(proposal_id)
     return {"href": f"{path}/commander?{urlencode(params)}"}
+
+
+def _own_codes(offer: PublicOffer) -> tuple[str, ...]:
+    """What the offer covers apart from its sites' areas (départements first)."""
+    from_sites = {code for _site, codes in offer.sites for code in codes}
+    return tuple(code for code in (*offer.departements, *offer.communes) if code not in from_sites)
 
 
 def offer_json_ld(offer: PublicOffer, url: str) -> dict[str, Any]:
@@ -332,6 +341,8 @@ async def offer_page(
         "back_href": base + query_from_return(retour).params(),
         "order": order_link(tenant, offer.id, signed_in, viewer, personne, action),
         "json_ld": offer_json_ld(offer, f"{runtime.settings.base_url}{base}/offres/{offer.id}"),
+        "coverage_text": coverage_text,
+        "own_coverage": coverage_text(_own_codes(offer)),
         **await navigation(request, tenant),
     }
     return Template("services/offer.html", context=context)
