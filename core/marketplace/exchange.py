@@ -507,6 +507,9 @@ async def _write(
     # Imports know no sites: the coverage a provider gave its sites is kept as it is.
     kept = {name: getattr(before, name) for name in (*plan.keep, "site_coverage")}
     data = replace(plan.data, **kept)
+    # Exports list the area of every site with the offer's own: what a site covers stays the site's.
+    from_sites = {code for _site, codes in before.site_coverage for code in codes}
+    data = replace(data, coverage=tuple(code for code in data.coverage if code not in from_sites))
     if _comparable(data) == _comparable(before) and status == current.status:
         report.unchanged += 1
         return current.id

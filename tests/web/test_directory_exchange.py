@@ -119,6 +119,21 @@ def test_territory_admin_reimports_the_export(landes, browser, sql_owner):
         "SELECT count(*) FROM service_offer WHERE tenant_id = %s", (landes.id,)
     ).fetchone()
     assert again == count
+    # the demo offer delivered from two agencies keeps its area per agency
+    per_site = sql_owner.execute(
+        "SELECT s.name, c.commune_insee FROM offer_coverage c JOIN provider_site s ON s.id = c.site_id "
+        "JOIN service_offer o ON o.id = c.offer_id WHERE o.tenant_id = %s "
+        "AND o.title = 'Aide à domicile après une hospitalisation' ORDER BY s.name",
+        (landes.id,),
+    ).fetchall()
+    assert per_site == [("Agence de Dax", "40088"), ("Agence de Mont-de-Marsan", "40192")]
+    own = sql_owner.execute(
+        "SELECT count(*) FROM offer_coverage c JOIN service_offer o ON o.id = c.offer_id "
+        "WHERE o.tenant_id = %s AND o.title = 'Aide à domicile après une hospitalisation' "
+        "AND c.site_id IS NULL",
+        (landes.id,),
+    ).fetchone()
+    assert own == (0,)
 
     refused = browser.post(
         ADMIN_IMPORT, data={"_csrf": csrf}, files={"fichier": ("offres.csv", _csv("Courses"), "text/csv")}

@@ -72,7 +72,7 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-async def _refused(request: HTMXRequest, tenant: TenantRecord, error: Forbidden) -> Template:
+async def refused_page(request: HTMXRequest, tenant: TenantRecord, error: Forbidden) -> Template:
     return Template(
         "orders/refused.html",
         context={"tenant": tenant, "detail": error.detail, **await navigation(request, tenant)},
@@ -138,7 +138,7 @@ async def _form_page(
     try:
         form = await order_form(runtime, actor, offer_id, person_id)
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     status = 200
     if isinstance(error, InvalidInput):
         status = 422
@@ -215,7 +215,7 @@ async def order_create(
             request, tenant, actor, runtime, offer_id, person, proposal, values=values, error=error
         )
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     return done(request, f"{_order_url(tenant, offer_id)}?personne={person_id}&fait=1")
 
 
@@ -256,7 +256,7 @@ async def _list_page(
     try:
         orders = await orders_for_provider(actor)
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     status = 200 if error is None else (422 if isinstance(error, InvalidInput) else 409)
     context = {
         "tenant": tenant,
@@ -303,7 +303,7 @@ async def order_decision(
             return Template("orders/_row.html", context=context, status_code=status)
         return await _list_page(request, tenant, actor, error=error, failed=order_id)
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     if is_fragment(request):
         context = {**_row_context(tenant, order), "row_swapped": True, "csrf": _csrf(form)}
         return Template("orders/_row.html", context=context)

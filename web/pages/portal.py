@@ -74,13 +74,13 @@ _TRUE = {"1", "true", "on", "oui"}
 # ---------------------------------------------------------------- shared helpers
 
 
-def _portal_url(tenant: TenantRecord, suffix: str = "", **query: str) -> str:
+def portal_url(tenant: TenantRecord, suffix: str = "", **query: str) -> str:
     """``/t/{slug}/mon-dossier{suffix}?…``, empty query values left out."""
     kept = {key: value for key, value in query.items() if value}
     return f"/t/{tenant.slug}/mon-dossier{suffix}" + (f"?{urlencode(kept)}" if kept else "")
 
 
-async def _context(
+async def portal_context(
     request: HTMXRequest,
     tenant: TenantRecord,
     subject: ManagedPerson,
@@ -106,7 +106,7 @@ async def _context(
     }
 
 
-def _message(error: DomainError) -> str:
+def portal_message(error: DomainError) -> str:
     """The refusal in one sentence, with the fields it names."""
     details = "; ".join(e.message for e in error.errors)
     return f"{error.detail} : {details}" if details else error.detail
@@ -143,7 +143,7 @@ async def my_file(
     file = await read_file(runtime, actor, subject.id, Purpose.CARE_COORDINATION)
     return Template(
         "portal/file.html",
-        context=await _context(
+        context=await portal_context(
             request,
             tenant,
             subject,
@@ -198,7 +198,7 @@ async def _consents_context(
     purpose: Purpose,
     **extra: Any,
 ) -> dict[str, Any]:
-    return await _context(
+    return await portal_context(
         request,
         tenant,
         subject,
@@ -239,7 +239,7 @@ async def _consents_refused(
 ) -> Template:
     """The page again with the refusal stated at the top (422)."""
     context = await _consents_context(
-        request, tenant, runtime, actor, subject, people, purpose, error=_message(error)
+        request, tenant, runtime, actor, subject, people, purpose, error=portal_message(error)
     )
     return Template("portal/consents.html", context=context, status_code=422)
 
@@ -278,7 +278,7 @@ async def consents_toggle(
     if error is not None:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, error)
     return done(
-        request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
+        request, portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
 
@@ -296,7 +296,14 @@ async def _cell_fragment(
 ) -> Template:
     """The switched cell in its new state (or with its refusal), and the consent list out of band."""
     context = await _consents_context(
-        request, tenant, runtime, actor, subject, people, purpose, error=_message(error) if error else None
+        request,
+        tenant,
+        runtime,
+        actor,
+        subject,
+        people,
+        purpose,
+        error=portal_message(error) if error else None,
     )
     matrix = context["matrix"]
     row = matrix.row(organisation_id) if organisation_id else None
@@ -327,7 +334,7 @@ async def consent_withdraw(
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
     return done(
-        request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
+        request, portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
 
@@ -351,7 +358,7 @@ async def request_answer(
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
     return done(
-        request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
+        request, portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
 
@@ -371,7 +378,7 @@ async def opposition_toggle(
     except DomainError as refused:
         return await _consents_refused(request, tenant, runtime, actor, subject, people, purpose, refused)
     return done(
-        request, _portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
+        request, portal_url(tenant, "/consentements", personne=str(subject.id), finalite=purpose.value)
     )
 
 
@@ -391,7 +398,7 @@ async def access_journal(
     lines = await access_log(runtime, actor, subject.id)
     return Template(
         "portal/journal.html",
-        context=await _context(request, tenant, subject, people, "journal", lines=lines),
+        context=await portal_context(request, tenant, subject, people, "journal", lines=lines),
     )
 
 

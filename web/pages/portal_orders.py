@@ -44,8 +44,8 @@ from core.records.portal import ManagedPerson, choose_person
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.pages.forms import done, field_errors, form_text
-from web.pages.orders import NO_STORE, _refused, order_fields, order_values
-from web.pages.portal import BASE, PORTAL, _context, _message, _portal_url
+from web.pages.orders import NO_STORE, order_fields, order_values, refused_page
+from web.pages.portal import BASE, PORTAL, portal_context, portal_message, portal_url
 
 NOTICES = {
     "commande": "Commande envoyée au prestataire. Il l'acceptera ou la refusera ici.",
@@ -57,7 +57,7 @@ FIELD_LABELS = {"start": "Date de début", "end": "Date de fin", "quantity": "Qu
 
 
 def _orders_url(tenant: TenantRecord, subject: uuid.UUID, done_what: str = "") -> str:
-    return _portal_url(tenant, "/commandes", personne=str(subject), fait=done_what)
+    return portal_url(tenant, "/commandes", personne=str(subject), fait=done_what)
 
 
 def _form_url(tenant: TenantRecord, offer_id: uuid.UUID) -> str:
@@ -78,12 +78,12 @@ async def _list_page(
     notice: str = "",
     error: DomainError | None = None,
 ) -> Template:
-    message = _message(error) if error else None
+    message = portal_message(error) if error else None
     try:
         orders = await orders_for_person(runtime, actor, subject.id)
     except Forbidden as refused:
         message, orders = f"Les commandes ne vous sont pas accessibles : {refused.detail}.", []
-    context = await _context(
+    context = await portal_context(
         request,
         tenant,
         subject,
@@ -157,12 +157,12 @@ async def _form_page(
     try:
         form = await order_form(runtime, actor, offer_id, subject.id)
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     if error is None and form.offer.status != "published":
         raise NotFound("offre introuvable : elle n'existe pas ou n'est pas publiée")
     start = locale.paris_day(runtime.clock()) + dt.timedelta(days=1)
     errors = field_errors(error) if error else {}
-    context = await _context(
+    context = await portal_context(
         request,
         tenant,
         subject,
@@ -227,7 +227,7 @@ async def portal_order_create(
             request, tenant, actor, runtime, offer_id, subject, people, values=values, error=error
         )
     except Forbidden as refused:
-        return await _refused(request, tenant, refused)
+        return await refused_page(request, tenant, refused)
     return done(request, _orders_url(tenant, subject.id, "commande"))
 
 
