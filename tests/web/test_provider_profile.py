@@ -22,8 +22,8 @@ VALID_SIRET = "73282932000074"  # a real, Luhn-valid SIRET
 def provider(landes, browser, sql_owner) -> Iterator[tuple[Any, str]]:
     """The demo provider signed in; its SIRET, agreements and sites are put back afterwards."""
     organisation_id, siret = sql_owner.execute(
-        "SELECT o.id, o.siret FROM organisation o JOIN service_offer s ON s.provider_organisation_id = o.id "
-        "WHERE s.title = 'Aide ménagère' LIMIT 1"
+        "SELECT o.id, o.siret FROM organisation o WHERE o.tenant_id = %s AND o.name = %s",
+        (landes.id, "Aide et présence Landes (démo)"),
     ).fetchone()
     started = sql_owner.execute("SELECT clock_timestamp()").fetchone()[0]
     csrf = sign_in(browser, "prestataire.landes")
@@ -53,7 +53,7 @@ def test_siret_is_checked_then_recorded(provider, sql_owner):
     assert f'value="{VALID_SIRET}"' in browser.get(PROFILE).text
 
 
-def test_a_sap_number_must_carry_the_siren_and_agreements_show_on_the_offer_page(provider, sql_owner):
+def test_a_sap_number_must_carry_the_siren_and_agreements_show_on_the_offer_page(landes, provider, sql_owner):
     browser, csrf = provider
     browser.post(f"{PROFILE}/siret", data={"_csrf": csrf, "siret": VALID_SIRET})
     other_siren = browser.post(
@@ -93,7 +93,7 @@ def test_a_sap_number_must_carry_the_siren_and_agreements_show_on_the_offer_page
     assert twice.status_code == 409 and "déjà enregistré" in twice.text
 
     offer_id = sql_owner.execute(
-        "SELECT id FROM service_offer WHERE title = 'Aide ménagère' AND status = 'published'"
+        "SELECT id FROM service_offer WHERE tenant_id = %s AND title = 'Aide ménagère'", (landes.id,)
     ).fetchone()[0]
     browser.cookies.clear()
     public = browser.get(f"{SEARCH}/offres/{offer_id}").text
