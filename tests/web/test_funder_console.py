@@ -435,3 +435,20 @@ def test_funders_systems_read_and_decide_through_the_api(
         ardh,
     )
     assert history == f"API : SI {CARSAT}"
+
+
+def test_the_demo_carsat_system_has_its_own_api_client(client, landes):
+    """The demo ships a funder's system client, bound to the CARSAT, with funding scopes only."""
+    answer = client.post(
+        f"/t/{DEMO_SLUG}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo-carsat-aquitaine", "demo-secret-carsat-not-for-production"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "funding:read funding:decide"
+    headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    listed = client.get(f"/t/{DEMO_SLUG}/api/v1/funding-requests", headers=headers)
+    assert listed.status_code == 200, listed.text
+    funders = {row["funder"] for row in listed.json()["rows"]}
+    assert funders == {"carsat_ardh"}  # the demo story's ARDH request, and nobody else's
+    assert client.get(f"/t/{DEMO_SLUG}/api/v1/events", headers=headers).status_code in (403, 405)
