@@ -1,4 +1,4 @@
-"""The periodic watch: escalate overdue proposals and answer due readmission checks, per territory.
+"""The periodic watch: escalate overdue proposals, answer due readmission checks and remind late funders.
 
 :class:`core.jobs.system.JobSystem` sends the ``watch_tick`` actor every ``watch_seconds``, once per
 territory; the actor calls :func:`run_watch_for`. Every process may run this loop: both operations
@@ -12,6 +12,7 @@ import logging
 import uuid
 from typing import Any
 
+from core.financing.reminders import remind_overdue
 from core.followup.readmission import check_readmissions
 from core.proposals.escalation import escalate_overdue
 from core.runtime import Runtime
@@ -24,11 +25,13 @@ async def run_watch_for(runtime: Runtime, tenant_id: uuid.UUID) -> dict[str, int
     """One territory's watch (call outside any tenant scope); what it did."""
     escalation = await escalate_overdue(runtime, tenant_id)
     checked = await check_readmissions(runtime, tenant_id)
+    reminded = await remind_overdue(runtime, tenant_id)
     return {
         "alerted": escalation.alerted,
         "handed_over": escalation.handed_over,
         "marked": escalation.marked,
         "readmission_checks": checked,
+        "funding_reminders": reminded,
     }
 
 
@@ -40,6 +43,7 @@ async def run_watch(runtime: Runtime) -> dict[str, Any]:
         "handed_over": 0,
         "marked": 0,
         "readmission_checks": 0,
+        "funding_reminders": 0,
         "failed": [],
     }
     for tenant in await list_tenants():

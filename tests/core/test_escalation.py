@@ -291,7 +291,13 @@ def test_two_concurrent_watches_escalate_each_proposal_once(aio, runtime, make_t
 def test_watch_of_one_territory_and_of_all(aio, runtime, make_tenant):
     tenant = make_tenant(["routing.discharge"])
     done = aio.run(run_watch_for(runtime, tenant.id))
-    assert done == {"alerted": 0, "handed_over": 0, "marked": 0, "readmission_checks": 0}
+    assert done == {
+        "alerted": 0,
+        "handed_over": 0,
+        "marked": 0,
+        "readmission_checks": 0,
+        "funding_reminders": 0,
+    }
     totals = aio.run(run_watch(runtime))  # the real clock, as the running watch does
     assert totals["tenants"] + len(totals["failed"]) >= 1
     assert tenant.slug not in totals["failed"]

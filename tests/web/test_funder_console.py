@@ -21,6 +21,7 @@ from core.consent.model import DataCategory, Recipient
 from core.consent.service import ConsentInput, record_consent
 from core.db.scope import tenant_scope
 from core.financing.registry import territory_funders
+from core.financing.reminders import remind_overdue
 from core.financing.requests import RequestInput, create_request, submit
 from core.financing.situation import Household, PensionScheme, Situation, exact_income
 from core.identity.roles import Role
@@ -452,3 +453,44 @@ def test_the_demo_carsat_system_has_its_own_api_client(client, landes):
     funders = {row["funder"] for row in listed.json()["rows"]}
     assert funders == {"carsat_ardh"}  # the demo story's ARDH request, and nobody else's
     assert client.get(f"/t/{DEMO_SLUG}/api/v1/events", headers=headers).status_code in (403, 405)
+
+
+def test_a_late_decision_is_reminded_once_to_the_funder_and_the_requester(
+    aio, runtime, landes, social_worker, jeanne, sql_owner
+):
+    lines = new_request(
+        aio, runtime, landes, social_worker, jeanne, ("ardh", "mutuelle_assistance"), sql_owner
+    )
+    late, on_time = lines["ardh"], lines["mutuelle_assistance"]
+    sql_owner.execute("UPDATE funding_line SET due_at = now() - interval '2 days' WHERE id = %s", (late,))
+    sql_owner.commit()
+
+    assert aio.run(remind_overdue(runtime, landes.id)) >= 1
+    assert aio.run(remind_overdue(runtime, landes.id)) == 0  # once per line
+    assert one(sql_owner, "SELECT reminded_at IS NOT NULL FROM funding_line WHERE id = %s", late)
+    assert not one(sql_owner, "SELECT reminded_at IS NOT NULL FROM funding_line WHERE id = %s", on_time)
+    history = sql_owner.execute(
+        "SELECT kind, actor_label FROM funding_line_event WHERE line_id = %s AND kind = 'reminder'", (late,)
+    ).fetchall()
+    assert history == [("reminder", "veille des échéances")]
+    notes = sql_owner.execute(
+        "SELECT n.title, n.body, n.link FROM notification n JOIN membership m "
+        "ON m.user_account_id = n.recipient_user_id WHERE n.kind = 'funding.overdue' AND n.link LIKE %s "
+        "AND m.organisation_id = %s",
+        (f"%{late}", organisation(sql_owner, landes, CARSAT)),
+    ).fetchall()
+    assert notes and notes[0][0] == "Décision de financement en retard (ardh)"
+    assert all("Lafitte" not in title + body for title, body, _link in notes)
+    to_requester = one(
+        sql_owner,
+        "SELECT count(*) FROM notification WHERE kind = 'funding.overdue' AND recipient_user_id = %s "
+        "AND link LIKE '%%/financements/%%'",
+        social_worker.user_id,
+    )
+    assert to_requester >= 1
+    audited = one(
+        sql_owner,
+        "SELECT count(*) FROM audit_entry WHERE action = 'funding.line.reminded' AND target_id = %s",
+        str(late),
+    )
+    assert audited == 1
