@@ -43,8 +43,8 @@ class TargetKind(StrEnum):
     """The organisation of that kind in the person's care team (``value``: an ``OrganisationKind``);
     without one, any organisation of that kind the territory has, else the coordinators."""
     MARKETPLACE = "marketplace"
-    """A provider to choose among the territory's offers (``value``: a service type code); the
-    coordinators choose it until the marketplace picks one."""
+    """A provider chosen among the territory's published offers (``value``: a service type code),
+    see :mod:`core.proposals.assignment`; the coordinators when no offer fits."""
 
 
 class Priority(StrEnum):

@@ -13,6 +13,7 @@ import json
 import uuid
 from typing import Any
 
+from core import locale
 from core.db.connection import scoped_connection
 from core.db.scope import current_tenant_id
 from core.events.catalogue import tenant_catalogue
@@ -127,10 +128,17 @@ async def route_event(runtime: Runtime, event_id: uuid.UUID) -> int:
             runtime.plugins, tenant.enabled_plugins, "propose_actions", event=event, context=context
         )
         catalogue = await tenant_catalogue(runtime.plugins, tenant.enabled_plugins)
+        today = locale.paris_day(context.now)  # marketplace offers' capacity left this week
         for plugin, proposals in results:
             for proposal in proposals or []:
                 checked = check_proposal(plugin, proposal)
-                assignee = await resolve(checked.target, person_id)
+                assignee = await resolve(
+                    checked.target,
+                    person_id,
+                    commune=row["commune_insee"],
+                    programmes=checked.suggested_funding,
+                    today=today,
+                )
                 proposal_id = await _store(
                     tenant_id, event_id, person_id, plugin, checked, assignee, context.now
                 )
@@ -208,7 +216,7 @@ async def _store(
         f"{plugin}:{proposal.key}",
         now,
         uuid.uuid4(),
-        assignee.label if assignee.note is None else f"{assignee.label} — {assignee.note}",
+        (assignee.label if assignee.note is None else f"{assignee.label} — {assignee.note}")[:300],
         f"règle {plugin}",
     )
     return proposal_id
