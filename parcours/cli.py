@@ -969,6 +969,14 @@ def _print_demo_access(base: str, report: Any) -> None:
             soft_wrap=True,
             highlight=False,
         )
+        if "funding:read" in client.get("scopes", "").split():
+            console.print("Puis lire les demandes de financement de son organisme :")
+            console.print(
+                f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/t/{slug}/api/v1/funding-requests',
+                soft_wrap=True,
+                highlight=False,
+            )
+            continue
         console.print("Puis déclarer une sortie d'hôpital :")
         console.print(
             f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Idempotency-Key: essai-1' "

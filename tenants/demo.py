@@ -105,7 +105,13 @@ async def seed_territory(runtime: Runtime, spec: dict[str, Any]) -> SeedReport:
             client["scopes"],
             keys.get(client["organisation"]) if "organisation" in client else None,
         )
-        clients.append({"client_id": client["client_id"], "client_secret": client["secret"]})
+        clients.append(
+            {
+                "client_id": client["client_id"],
+                "client_secret": client["secret"],
+                "scopes": " ".join(client["scopes"]),
+            }
+        )
     await seed_records(runtime, tenant, spec)
     await seed_offers(tenant, spec)
     await seed_funders(runtime, tenant, spec)

@@ -120,6 +120,8 @@ def test_run_serves_demo_then_stops_cleanly_with_its_database(tmp_path):
     assert leftovers == []
     log = (tmp_path / "run.log").read_text()
     assert "demo-ch-mont-de-marsan" in log  # how to get a token is printed
+    carsat = log[log.index("demo-carsat-aquitaine") :]
+    assert "/api/v1/funding-requests" in carsat.split("Obtenir")[0]  # its own use, not the events
 
 
 def run_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
