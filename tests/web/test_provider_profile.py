@@ -120,6 +120,20 @@ def test_each_site_covers_its_own_area_in_the_search(provider, sql_owner):
         f"{PROFILE}/sites", data={"_csrf": csrf, "name": "antenne de saint-paul", "commune": "Dax"}
     )
     assert same_name.status_code == 422 and "porte déjà ce nom" in same_name.text
+    site_page = f"{PROFILE}/sites"
+    renamed = browser.post(
+        f"{site_page}/{_site_id(sql_owner, 'Antenne de Mimizan')}",
+        data={"_csrf": csrf, "name": "Antenne de Mimizan", "commune": "Mimizan", "phone": "05 58 09 00 00"},
+        follow_redirects=False,
+    )
+    assert renamed.status_code == 303 and renamed.headers["location"].endswith("?fait=site-modifie")
+    refused = browser.post(
+        f"{site_page}/{_site_id(sql_owner, 'Antenne de Mimizan')}",
+        data={"_csrf": csrf, "name": "Antenne de Mimizan", "commune": "Mimisan"},
+    )
+    assert refused.status_code == 422 and "commune introuvable" in refused.text
+    assert "<details open>" in refused.text and 'value="Mimisan"' in refused.text
+    assert "05 58 09 00 00" in browser.get(PROFILE).text  # the refused change stored nothing
     sites = dict(
         sql_owner.execute(
             "SELECT name, id FROM provider_site WHERE name IN ('Antenne de Saint-Paul', 'Antenne de Mimizan')"
@@ -187,6 +201,10 @@ def test_each_site_covers_its_own_area_in_the_search(provider, sql_owner):
     )
     sql_owner.execute("UPDATE service_offer SET status = 'paused' WHERE id = %s", (offer_id,))
     sql_owner.commit()
+
+
+def _site_id(sql_owner: Any, name: str) -> uuid.UUID:
+    return sql_owner.execute("SELECT id FROM provider_site WHERE name = %s", (name,)).fetchone()[0]
 
 
 def test_other_roles_cannot_open_the_profile(landes, browser):

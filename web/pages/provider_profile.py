@@ -47,6 +47,7 @@ NOTICES = {
     "agrement": "L'agrément a été ajouté : il apparaît sur la page publique de vos offres.",
     "agrement-retire": "L'agrément a été retiré.",
     "site": "Le site a été ajouté : indiquez sa zone dans chacune de vos offres.",
+    "site-modifie": "Le site a été enregistré.",
     "site-retire": "Le site a été retiré.",
 }
 AGREEMENT_FIELDS = ("kind", "reference", "issuer", "valid_from", "valid_until")
@@ -207,6 +208,29 @@ async def site_submit(
 
 
 @post(
+    "/t/{slug:str}/prestataire/structure/sites/{site_id:uuid}",
+    opt=OFFERS,
+    include_in_schema=False,
+    status_code=200,
+    cache_control=NO_STORE,
+)
+async def site_update(
+    request: HTMXRequest,
+    tenant: NamedDependency[TenantRecord],
+    actor: NamedDependency[Actor],
+    site_id: FromPath[uuid.UUID],
+) -> Template | Redirect | ClientRedirect:
+    """Change a site's name, address, commune or phone (the page again with its errors when refused)."""
+    values = _texts(await request.form(), SITE_FIELDS)
+    data = SiteInput(values["name"], values["commune"], values["address"], values["phone"])
+    try:
+        await save_site(actor, data, tenant.departements, site_id)
+    except InvalidInput as refused:
+        return await _refused(request, tenant, actor, f"site-{site_id}", values, refused)
+    return done(request, _url(tenant, "site-modifie"))
+
+
+@post(
     "/t/{slug:str}/prestataire/structure/sites/{site_id:uuid}/retirer",
     opt=OFFERS,
     include_in_schema=False,
@@ -232,5 +256,6 @@ PROVIDER_PROFILE_PAGES = [
     agreement_submit,
     agreement_remove,
     site_submit,
+    site_update,
     site_remove,
 ]
