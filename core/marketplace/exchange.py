@@ -42,8 +42,8 @@ from core.marketplace.offers import (
     Offer,
     OfferInput,
     _columns,
-    _offer,
     _write_coverage,
+    offer_from_row,
     provider_scope,
 )
 from core.marketplace.search import UNIT_LABELS
@@ -236,7 +236,7 @@ async def published_catalogue(tenant_id: uuid.UUID) -> list[ProviderOffers]:
         )
     offers: dict[uuid.UUID, list[Offer]] = {}
     for row in rows:
-        offers.setdefault(row["provider_organisation_id"], []).append(_offer(row))
+        offers.setdefault(row["provider_organisation_id"], []).append(offer_from_row(row))
     return [
         ProviderOffers(
             Provider(
@@ -337,7 +337,7 @@ async def _existing(
     connection = scoped_connection()
     ids = list({offer_id for plan in plans for offer_id in plan.ids})
     rows = await connection.fetch(OFFER_SELECT + " WHERE o.id = ANY($1::uuid[]) FOR UPDATE OF o", ids)
-    by_id = {row["id"]: (row["provider_organisation_id"], _offer(row)) for row in rows}
+    by_id = {row["id"]: (row["provider_organisation_id"], offer_from_row(row)) for row in rows}
     providers = list({plan.provider_id for plan in plans if plan.match_title})
     titled = await connection.fetch(
         OFFER_SELECT + " WHERE o.provider_organisation_id = ANY($1::uuid[]) ORDER BY o.created_at, o.id "
@@ -372,7 +372,7 @@ async def apply_offers(
         by_title: dict[tuple[uuid.UUID, str], list[Offer]] = {}
         for row in titled:
             by_title.setdefault((row["provider_organisation_id"], _fold(row["title"])), []).append(
-                _offer(row)
+                offer_from_row(row)
             )
         resolved: list[tuple[PlannedOffer, Offer | None, str]] = []
         claimed: dict[uuid.UUID, str] = {}

@@ -294,11 +294,11 @@ OFFER_SELECT = """
                  WHERE c.offer_id = o.id GROUP BY s.id, s.name ORDER BY lower(s.name)) AS sites
     FROM service_offer o
 """
-"""Offers with their coverage (the provider's own, then per site), for :func:`_offer`; add a WHERE."""
+"""Offers with their coverage (the provider's own, then per site), for :func:`offer_from_row`; add a WHERE."""
 _SELECT = OFFER_SELECT + " WHERE o.provider_organisation_id = $1"
 
 
-def _offer(row: asyncpg.Record) -> Offer:
+def offer_from_row(row: asyncpg.Record) -> Offer:
     return Offer(
         id=row["id"],
         service_type=row["service_type"],
@@ -350,7 +350,7 @@ async def _owned(organisation_id: uuid.UUID, offer_id: uuid.UUID, *, lock: bool 
     )
     if row is None:
         raise NotFound("offre introuvable")
-    return _offer(row)
+    return offer_from_row(row)
 
 
 async def _audit(actor: Actor, action: str, offer_id: uuid.UUID, detail: dict[str, str]) -> None:
@@ -415,7 +415,7 @@ async def list_offers(actor: Actor) -> list[Offer]:
         rows = await scoped_connection().fetch(
             _SELECT + " ORDER BY o.updated_at DESC, o.title", organisation_id
         )
-    return [_offer(row) for row in rows]
+    return [offer_from_row(row) for row in rows]
 
 
 async def get_offer(actor: Actor, offer_id: uuid.UUID) -> Offer:

@@ -8,7 +8,6 @@ provider declared, never what its orders already hold.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -18,31 +17,10 @@ from babel import Locale
 from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.geo import communes
-from core.locale import paris_day
+from core.marketplace.offers import OFFER_SELECT, offer_from_row
 from core.marketplace.providers import Agreement, Site, load_profile
 from core.marketplace.search import UNIT_LABELS, lead_time_text
 from core.marketplace.taxonomy import label_of
-
-_SELECT = """
-    SELECT o.id, o.title, o.description, o.service_type, org.name AS provider_name,
-           o.provider_organisation_id,
-           o.price_cents, o.price_unit, o.capacity_per_week, o.lead_time_days, o.opening_hours,
-           o.accepted_programmes, o.languages, o.accessibility,
-           ARRAY(SELECT c.commune_insee FROM offer_coverage c
-                 WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id AND c.commune_insee IS NOT NULL
-                 ORDER BY c.commune_insee) AS communes,
-           ARRAY(SELECT c.departement FROM offer_coverage c
-                 WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id AND c.departement IS NOT NULL
-                 ORDER BY c.departement) AS departements
-           , ARRAY(SELECT jsonb_build_object('site', c.site_id,
-                        'codes', array_agg(coalesce(c.commune_insee, c.departement) ORDER BY c.commune_insee,
-                                           c.departement))
-                 FROM offer_coverage c WHERE c.tenant_id = o.tenant_id AND c.offer_id = o.id
-                 AND c.site_id IS NOT NULL GROUP BY c.site_id) AS site_codes
-    FROM service_offer o
-    JOIN organisation org ON org.tenant_id = o.tenant_id AND org.id = o.provider_organisation_id
-    WHERE o.id = $1 AND o.status = 'published'
-"""
 
 
 @cache
@@ -76,11 +54,17 @@ class PublicOffer:
     communes: tuple[str, ...]
     departements: tuple[str, ...]
     """Everywhere it is delivered, from any site."""
+    own_coverage: tuple[str, ...] = ()
+    """Where the provider delivers it itself, without a site (communes, then départements)."""
     siret: str | None = None
     agreements: tuple[Agreement, ...] = ()
-    """The provider's agreements still in force."""
+    """Every agreement the provider declared (see :meth:`agreements_on`)."""
     sites: tuple[tuple[Site, tuple[str, ...]], ...] = ()
     """The sites it is delivered from, each with the communes/départements it covers from there."""
+
+    def agreements_on(self, day: dt.date) -> tuple[Agreement, ...]:
+        """The agreements in force on ``day`` (an expired one is not shown to the public)."""
+        return tuple(agreement for agreement in self.agreements if not agreement.expired_on(day))
 
     @property
     def siret_text(self) -> str:
@@ -120,39 +104,38 @@ class PublicOffer:
 
 
 async def public_offer(tenant_id: uuid.UUID, offer_id: uuid.UUID) -> PublicOffer | None:
-    """The territory's published offer ``offer_id`` with where it is delivered; None otherwise."""
+    """The territory's published offer ``offer_id`` with where it is delivered and its provider's
+    profile; None otherwise. The offer is read as the provider's console reads it
+    (:data:`~core.marketplace.offers.OFFER_SELECT`)."""
     async with tenant_scope(tenant_id):
-        row = await scoped_connection().fetchrow(_SELECT, offer_id)
+        row = await scoped_connection().fetchrow(
+            OFFER_SELECT + " WHERE o.id = $1 AND o.status = 'published'", offer_id
+        )
         profile = await load_profile(row["provider_organisation_id"]) if row is not None else None
-    if row is None:
+    if row is None or profile is None:
         return None
-    today = paris_day(dt.datetime.now(dt.UTC))
-    sites_by_id = {site.id: site for site in profile.sites} if profile else {}
-    site_codes = [json.loads(item) if isinstance(item, str) else item for item in row["site_codes"]]
-    sites = tuple(
-        (sites_by_id[uuid.UUID(str(item["site"]))], tuple(item["codes"]))
-        for item in site_codes
-        if uuid.UUID(str(item["site"])) in sites_by_id
-    )
+    offer = offer_from_row(row)
+    sites = {site.id: site for site in profile.sites}
     return PublicOffer(
-        id=row["id"],
-        title=row["title"],
-        description=row["description"],
-        service_type=row["service_type"],
-        provider_name=row["provider_name"],
-        price_cents=row["price_cents"],
-        price_unit=row["price_unit"],
-        capacity_per_week=row["capacity_per_week"],
-        lead_time_days=row["lead_time_days"],
-        opening_hours=row["opening_hours"] or "",
-        accepted_programmes=tuple(row["accepted_programmes"] or ()),
-        languages=tuple(row["languages"] or ()),
-        accessibility=row["accessibility"] or "",
-        communes=tuple(row["communes"]),
-        departements=tuple(row["departements"]),
-        siret=profile.siret if profile else None,
-        agreements=tuple(a for a in profile.agreements if not a.expired_on(today)) if profile else (),
-        sites=tuple(sorted(sites, key=lambda item: item[0].name.lower())),
+        id=offer.id,
+        title=offer.title,
+        description=offer.description,
+        service_type=offer.service_type,
+        provider_name=profile.name,
+        price_cents=offer.price_cents,
+        price_unit=offer.price_unit,
+        capacity_per_week=offer.capacity_per_week,
+        lead_time_days=offer.lead_time_days,
+        opening_hours=offer.opening_hours,
+        accepted_programmes=offer.accepted_programmes,
+        languages=offer.languages,
+        accessibility=offer.accessibility,
+        communes=offer.covered_communes,
+        departements=offer.covered_departements,
+        own_coverage=offer.coverage,
+        siret=profile.siret,
+        agreements=profile.agreements,
+        sites=tuple((sites[item.site_id], item.codes) for item in offer.sites if item.site_id in sites),
     )
 
 

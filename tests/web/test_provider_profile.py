@@ -74,6 +74,7 @@ def test_a_sap_number_must_carry_the_siren_and_agreements_show_on_the_offer_page
     )
     assert dates.status_code == 422 and "la fin de validité précède son début" in dates.text
     for data in (
+        {"kind": "other", "reference": "AGR-EXPIRE-2019", "valid_until": "2020-12-31"},
         {"kind": "sap_declaration", "reference": "sap 732829320"},
         {
             "kind": "saad_authorisation",
@@ -100,6 +101,8 @@ def test_a_sap_number_must_carry_the_siren_and_agreements_show_on_the_offer_page
     assert "SIRET 732 829 320 00074" in public
     assert "Autorisation SAAD" in public and "2017-SAAD-040, délivré par Département des Landes" in public
     assert "Déclaration de services à la personne (SAP)" in public
+    assert "AGR-EXPIRE-2019" not in public  # expired: on the provider's page only
+    assert "(expiré)" in sign_in_and_get(browser, PROFILE)
 
 
 def test_each_site_covers_its_own_area_in_the_search(provider, sql_owner):
@@ -201,6 +204,11 @@ def test_each_site_covers_its_own_area_in_the_search(provider, sql_owner):
     )
     sql_owner.execute("UPDATE service_offer SET status = 'paused' WHERE id = %s", (offer_id,))
     sql_owner.commit()
+
+
+def sign_in_and_get(browser: Any, path: str) -> str:
+    sign_in(browser, "prestataire.landes")
+    return browser.get(path).text
 
 
 def _site_id(sql_owner: Any, name: str) -> uuid.UUID:

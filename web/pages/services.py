@@ -27,6 +27,7 @@ from litestar.response import Template
 from core.access.policy import Actor, Permission, decide
 from core.errors import FieldError, InvalidInput, NotFound
 from core.geo import communes
+from core.locale import paris_day
 from core.marketplace.public import PublicOffer, coverage_text, public_offer
 from core.marketplace.search import SORTS, SearchResults, search_offers
 from core.marketplace.taxonomy import taxonomy
@@ -286,12 +287,6 @@ def order_link(
     return {"href": f"{path}/commander?{urlencode(params)}"}
 
 
-def _own_codes(offer: PublicOffer) -> tuple[str, ...]:
-    """What the offer covers apart from its sites' areas (départements first)."""
-    from_sites = {code for _site, codes in offer.sites for code in codes}
-    return tuple(code for code in (*offer.departements, *offer.communes) if code not in from_sites)
-
-
 def offer_json_ld(offer: PublicOffer, url: str) -> dict[str, Any]:
     """schema.org ``Service`` of the offer (public facts only)."""
     data: dict[str, Any] = {
@@ -342,7 +337,8 @@ async def offer_page(
         "order": order_link(tenant, offer.id, signed_in, viewer, personne, action),
         "json_ld": offer_json_ld(offer, f"{runtime.settings.base_url}{base}/offres/{offer.id}"),
         "coverage_text": coverage_text,
-        "own_coverage": coverage_text(_own_codes(offer)),
+        "own_coverage": coverage_text(offer.own_coverage),
+        "agreements": offer.agreements_on(paris_day(runtime.clock())),
         **await navigation(request, tenant),
     }
     return Template("services/offer.html", context=context)
