@@ -23,10 +23,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-
-from babel.numbers import format_currency
 
 from core.access.policy import Actor, Permission, decide
 from core.audit.trail import Actor as AuditActor
@@ -36,7 +33,6 @@ from core.db.connection import scoped_connection
 from core.db.scope import tenant_scope
 from core.errors import FieldError, Forbidden, NotFound
 from core.identity.roles import ORGANISATION_LABELS, OrganisationKind
-from core.locale import LOCALE
 from core.marketplace.offers import (
     OFFER_SELECT,
     Offer,
@@ -46,7 +42,6 @@ from core.marketplace.offers import (
     offer_from_row,
     provider_scope,
 )
-from core.marketplace.search import UNIT_LABELS
 from core.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -252,16 +247,6 @@ async def published_catalogue(tenant_id: uuid.UUID) -> list[ProviderOffers]:
         )
         for row in providers
     ]
-
-
-def price_text(cents: int | None, unit: str | None) -> str:
-    """« 25,00 € / heure », « 150,00 € (forfait) », « Prix sur demande » (as the public search shows)."""
-    if cents is None:
-        return "Prix sur demande"
-    amount = format_currency(Decimal(cents) / 100, "EUR", locale=LOCALE)
-    if unit == "flat":
-        return f"{amount} (forfait)"
-    return f"{amount} / {UNIT_LABELS.get(unit or '', unit)}"
 
 
 def offer_links(base_url: str, slug: str) -> Callable[[uuid.UUID], str]:

@@ -69,12 +69,11 @@ from core.marketplace.exchange import (
     field_problems,
     file_problem,
     offer_links,
-    price_text,
     published_catalogue,
     schema_problems,
 )
 from core.marketplace.offers import DEPARTEMENT, Offer, OfferInput
-from core.marketplace.search import COMMUNE, UNIT_LABELS
+from core.marketplace.search import COMMUNE, UNIT_LABELS, price_text
 from core.marketplace.taxonomy import taxonomy
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord

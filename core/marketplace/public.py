@@ -19,7 +19,7 @@ from core.db.scope import tenant_scope
 from core.geo import communes
 from core.marketplace.offers import OFFER_SELECT, offer_from_row
 from core.marketplace.providers import Agreement, Site, load_profile
-from core.marketplace.search import UNIT_LABELS, lead_time_text
+from core.marketplace.search import UNIT_LABELS, lead_time_text, price_text
 from core.marketplace.taxonomy import label_of
 
 
@@ -72,6 +72,10 @@ class PublicOffer:
         if not self.siret:
             return ""
         return f"{self.siret[:3]} {self.siret[3:6]} {self.siret[6:9]} {self.siret[9:]}"
+
+    @property
+    def price_text(self) -> str:
+        return price_text(self.price_cents, self.price_unit)
 
     @property
     def type_label(self) -> str:

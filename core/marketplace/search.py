@@ -12,9 +12,6 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
-
-from babel.numbers import format_currency
 
 from core import locale
 from core.db.connection import scoped_connection
@@ -48,6 +45,17 @@ def clean_text(text: str) -> str:
     return " ".join(kept.split())[:MAX_QUERY_CHARS]
 
 
+def price_text(cents: int | None, unit: str | None) -> str:
+    """« 25,00 € / heure », « 150,00 € (forfait) », or « Prix sur demande » — everywhere an offer's
+    price is shown (results, offer page, exports)."""
+    if cents is None:
+        return "Prix sur demande"
+    amount = locale.money(cents)
+    if unit == "flat":
+        return f"{amount} (forfait)"
+    return f"{amount} / {UNIT_LABELS.get(unit or '', unit)}"
+
+
 def lead_time_text(days: int) -> str:
     """« Dès aujourd'hui », « Sous 1 jour », « Sous 3 jours »."""
     if days <= 0:
@@ -78,13 +86,7 @@ class OfferHit:
 
     @property
     def price_text(self) -> str:
-        """« 25,00 € / heure », « 150,00 € (forfait) », or « Prix sur demande »."""
-        if self.price_cents is None:
-            return "Prix sur demande"
-        amount = format_currency(Decimal(self.price_cents) / 100, "EUR", locale=locale.LOCALE)
-        if self.price_unit == "flat":
-            return f"{amount} (forfait)"
-        return f"{amount} / {UNIT_LABELS.get(self.price_unit or '', self.price_unit)}"
+        return price_text(self.price_cents, self.price_unit)
 
     @property
     def lead_time_text(self) -> str:

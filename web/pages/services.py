@@ -34,7 +34,6 @@ from core.marketplace.taxonomy import taxonomy
 from core.runtime import Runtime
 from core.tenancy.service import TenantRecord
 from web.authz import PUBLIC, RoleChoiceRequired, actor_for, current_session
-from web.money import format_euros
 from web.pages.nav import navigation
 
 RESULTS_ID = "service-results"
@@ -244,16 +243,6 @@ async def _viewer(request: HTMXRequest, tenant: TenantRecord) -> tuple[bool, Act
         return True, None
 
 
-def price_text(offer: PublicOffer) -> str:
-    """« 25,00 € / heure », « 150,00 € (forfait) », or « Prix sur demande »."""
-    if offer.price_cents is None:
-        return "Prix sur demande"
-    amount = f"{format_euros(offer.price_cents)}\u00a0€"
-    if offer.price_unit == "flat":
-        return f"{amount} (forfait)"
-    return f"{amount} / {offer.unit_label}"
-
-
 def order_link(
     tenant: TenantRecord,
     offer_id: uuid.UUID,
@@ -332,7 +321,6 @@ async def offer_page(
     context: dict[str, Any] = {
         "tenant": tenant,
         "offer": offer,
-        "price_text": price_text(offer),
         "back_href": base + query_from_return(retour).params(),
         "order": order_link(tenant, offer.id, signed_in, viewer, personne, action),
         "json_ld": offer_json_ld(offer, f"{runtime.settings.base_url}{base}/offres/{offer.id}"),
