@@ -75,8 +75,8 @@ class Programme:
     """Marketplace service types it may pay for (codes of the taxonomy)."""
     rules: tuple[Rule, ...]
     parameters: tuple[Parameter, ...]
-    """Must include ``decision_days``; the default estimate reads ``max_amount_cents`` and
-    ``coverage_percent`` when declared."""
+    """Must include ``decision_days``; the default estimate reads ``max_amount_cents``,
+    ``coverage_percent`` and ``max_hours`` when declared."""
     required_documents: tuple[RequiredDocument, ...] = ()
     references: tuple[Reference, ...] = ()
     categories: frozenset[DataCategory] = INSTRUCTION_CATEGORIES
@@ -193,7 +193,8 @@ class BaseFunder:
     def estimate(
         self, programme: Programme, situation: Situation, quote_cents: int | None
     ) -> Estimate | None:
-        """The amount the programme would pay: the lesser of its ceiling and its share of the quote.
+        """The amount the programme would pay: the lesser of its ceiling and its share of the quote,
+        said with the hours of help it gives when it caps them (``max_hours``).
 
         ``None`` when the programme declares no ceiling (the funder decides case by case).
         """
@@ -202,13 +203,14 @@ class BaseFunder:
             return None
         ceiling = values.number("max_amount_cents")
         rate = values.number("coverage_percent") if "coverage_percent" in values else 100
+        hours = f"{values.show('max_hours')} d'aide à domicile au plus. " if "max_hours" in values else ""
         if quote_cents is None:
-            return Estimate(ceiling, f"Jusqu'à {locale.money(ceiling)}.")
+            return Estimate(ceiling, f"{hours}Jusqu'à {locale.money(ceiling)}.")
         share = quote_cents * rate // 100
         amount = min(ceiling, share)
         if amount == ceiling and share > ceiling:
-            return Estimate(amount, f"Plafond de {locale.money(ceiling)} atteint.")
-        return Estimate(amount, f"{rate} % du devis ({locale.money(quote_cents)}).")
+            return Estimate(amount, f"{hours}Plafond de {locale.money(ceiling)} atteint.")
+        return Estimate(amount, f"{hours}{rate} % du devis ({locale.money(quote_cents)}).")
 
 
 def remaining_share(quote_cents: int, covered: Sequence[int]) -> int:

@@ -30,10 +30,8 @@ import datetime as dt
 from core import hookimpl
 from core.financing.parameters import Parameter, Unit
 from core.financing.rules import Declared, MinimumAge
-from core.financing.situation import Situation
 from core.funders import (
     BaseFunder,
-    Estimate,
     Programme,
     Reference,
     RequiredDocument,
@@ -111,16 +109,6 @@ class AgircArrco(BaseFunder):
     identifier = "agirc_arrco"
     verbose_name = "Agirc-Arrco — action sociale"
     programmes = (AGIRC_ARRCO_ADM,)
-
-    def estimate(
-        self, programme: Programme, situation: Situation, quote_cents: int | None
-    ) -> Estimate | None:
-        """The default estimate, with the number of hours the help gives."""
-        estimate = super().estimate(programme, situation, quote_cents)
-        if estimate is None:
-            return None
-        hours = self.values(programme).show("max_hours")
-        return Estimate(estimate.amount_cents, f"{hours} d'aide à domicile au plus. {estimate.explanation}")
 
 
 @hookimpl

@@ -26,10 +26,8 @@ from core import hookimpl
 from core.consent.model import DataCategory
 from core.financing.parameters import Parameter, Unit
 from core.financing.rules import Declared, RecentDischarge
-from core.financing.situation import Situation
 from core.funders import (
     BaseFunder,
-    Estimate,
     Programme,
     Reference,
     RequiredDocument,
@@ -114,16 +112,6 @@ class MutuelleGeneric(BaseFunder):
     identifier = "mutuelle_generic"
     verbose_name = "Mutuelle — garantie assistance"
     programmes = (MUTUELLE_ASSISTANCE,)
-
-    def estimate(
-        self, programme: Programme, situation: Situation, quote_cents: int | None
-    ) -> Estimate | None:
-        """The default estimate, with the number of hours the cover gives."""
-        estimate = super().estimate(programme, situation, quote_cents)
-        if estimate is None:
-            return None
-        hours = self.values(programme).show("max_hours")
-        return Estimate(estimate.amount_cents, f"{hours} d'aide à domicile au plus. {estimate.explanation}")
 
 
 @hookimpl
