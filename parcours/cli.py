@@ -420,9 +420,31 @@ def directory_import(
     raise typer.Exit(1)
 
 
-def _person_fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int) -> typer.Exit:
     errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
-    return typer.Exit(1)
+    return typer.Exit(code)
+
+
+def _person_fail(message: str) -> typer.Exit:
+    return _fail(message, 1)
+
+
+def _run_step(coroutine: Coroutine[Any, Any, T], code: int) -> T:
+    """Run one step of a command in its own loop (the pool is closed after); a refusal
+    (:class:`DomainError`, with each wrong field) is printed and exits with ``code``."""
+    from core.db.engine import DB
+
+    async def closing() -> T:
+        try:
+            return await coroutine
+        finally:
+            await DB.close_pool()
+
+    try:
+        return asyncio.run(closing())
+    except DomainError as error:
+        details = "".join(f"\n  - {e.field} : {e.message}" for e in error.errors)
+        raise _fail(error.detail + details, code) from error
 
 
 def _person_id(text: str) -> Any:
@@ -436,19 +458,7 @@ def _person_id(text: str) -> Any:
 
 def _person_run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run one step of a ``person`` command; a refusal (unknown tenant or person, erased file) exits 1."""
-    from core.db.engine import DB
-
-    async def closing() -> T:
-        try:
-            return await coroutine
-        finally:
-            await DB.close_pool()
-
-    try:
-        return asyncio.run(closing())
-    except DomainError as error:
-        details = "".join(f"\n  - {e.field} : {e.message}" for e in error.errors)
-        raise _person_fail(error.detail + details) from error
+    return _run_step(coroutine, 1)
 
 
 def _operator() -> Any:
@@ -682,25 +692,12 @@ def keys_rotate(
 
 
 def _offers_fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
-    return typer.Exit(code)
+    return _fail(message, code)
 
 
 def _offers_run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run one step of an ``offers`` command (its own loop: the pool is closed after); a refusal exits 2."""
-    from core.db.engine import DB
-
-    async def closing() -> T:
-        try:
-            return await coroutine
-        finally:
-            await DB.close_pool()
-
-    try:
-        return asyncio.run(closing())
-    except DomainError as error:
-        details = "".join(f"\n  - {e.field} : {e.message}" for e in error.errors)
-        raise _offers_fail(error.detail + details) from error
+    """Run one step of an ``offers`` command; a refusal exits 2."""
+    return _run_step(coroutine, 2)
 
 
 @offers_app.command("export")
